@@ -1,0 +1,132 @@
+"""Device, precision and CPU-thread choices: `auto` picks the fastest safe path on this machine."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+from ganlab.config import ConfigError
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """The resolved execution target of a run."""
+
+    device: torch.device
+    precision: str  # fp32 | bf16 | fp16
+    channels_last: bool
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Mixed-precision context for forward passes (a no-op in fp32)."""
+        dtype = self.autocast_dtype
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=dtype)
+
+
+def available_devices() -> list[str]:
+    """Devices usable on this machine, best first (for the UI's device picker)."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.append("mps")
+    found.append("cpu")
+    return found
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto = cuda > mps > cpu; an unavailable explicit choice is a user error."""
+    available = available_devices()
+    if name == "auto":
+        return torch.device(available[0])
+    if name not in available:
+        raise ConfigError(f"device={name!r} is not available on this machine; available: {', '.join(available)}")
+    return torch.device(name)
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """True on CPUs with AMX-BF16 or AVX512-BF16, where bf16 autocast beats fp32 by ~2x."""
+    flags = ""
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = line
+                    break
+    if flags:
+        return " amx_bf16" in flags or " avx512_bf16" in flags
+    return False
+
+
+def supported_precisions(device: torch.device) -> list[str]:
+    """Precisions that run on this device (fp32 always)."""
+    if device.type == "cuda":
+        out = ["fp32", "fp16"]
+        if torch.cuda.is_bf16_supported():
+            out.insert(1, "bf16")
+        return out
+    if device.type == "mps":
+        return ["fp32", "fp16"]
+    return ["fp32", "bf16"]
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """auto = bf16 on CUDA/fast-bf16 CPUs, fp16 on CUDA without bf16, else fp32."""
+    if name == "auto":
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        if device.type == "cpu" and cpu_has_fast_bf16():
+            return "bf16"
+        return "fp32"
+    if name not in supported_precisions(device):
+        raise ConfigError(
+            f"precision={name!r} is not supported on {device.type}; "
+            f"choose one of: {', '.join(supported_precisions(device))}"
+        )
+    return name
+
+
+def resolve_hardware(device: str, precision: str) -> Hardware:
+    dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
+    # channels_last pays off with conv kernels in reduced precision (oneDNN / tensor cores).
+    return Hardware(device=dev, precision=prec, channels_last=prec != "fp32" or dev.type == "cuda")
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on: affinity mask, then cgroup quota, never more than os.cpu_count()."""
+    count = os.cpu_count() or 1
+    with contextlib.suppress(AttributeError, OSError):
+        count = len(os.sched_getaffinity(0))
+    with contextlib.suppress(OSError, ValueError):
+        with open("/sys/fs/cgroup/cpu.max", encoding="utf-8") as fh:
+            quota, period = fh.read().split()[:2]
+            if quota != "max":
+                count = max(1, min(count, int(int(quota) // int(period))))
+    return max(1, count)
+
+
+def set_threads(requested: int = 0) -> int:
+    """Set torch's intra-op threads to the request (0 = all usable CPUs); returns the count."""
+    threads = requested if requested > 0 else usable_cpus()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
+@contextlib.contextmanager
+def no_autocast(device: torch.device) -> Iterator[None]:
+    """Disable autocast inside a block (e.g. to keep a statistic in fp32)."""
+    with torch.autocast(device_type=device.type, enabled=False):
+        yield

@@ -1,0 +1,114 @@
+"""DCGAN generators (Radford et al. 2015): transposed-conv and upsample+conv variants, any image size layout."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ganlab.nets.conditional import ClassEmbedding, check_labels, label_embed_dim
+
+MAX_WIDTH_MULT = 8  # widths are capped at 8x the base, as in the 64px recipe (ngf*8 = 512)
+
+
+def dcgan_layout(img_size: int) -> tuple[int, int]:
+    """(start resolution s0, number of x2 stages) with s0 * 2**stages == img_size and 3 <= s0 <= 7.
+
+    64 -> (4, 4) as in pytorch/examples; 28 -> (7, 2) (7->14->28); 48 -> (6, 3); 96 -> (6, 4) (6->12->24->48->96).
+    """
+    if not isinstance(img_size, int) or isinstance(img_size, bool) or img_size < 6:
+        raise ValueError(f"img_size={img_size!r}: DCGAN needs a whole number of pixels, at least 6 (e.g. 16, 28, 32, 64)")
+    start, stages = img_size, 0
+    while start > 7:
+        if start % 2:
+            raise ValueError(
+                f"img_size={img_size} cannot be halved down to a 3..7 pixel start; "
+                "use a size like 16, 28, 32, 48, 64, 96 or 128"
+            )
+        start //= 2
+        stages += 1
+    if stages == 0:
+        raise ValueError(f"img_size={img_size} is too small for DCGAN; use at least 8 (e.g. 16, 28, 32)")
+    return start, stages
+
+
+def generator_widths(img_size: int, base_channels: int) -> list[int]:
+    """Channels of G's hidden stages from s0 upward: halving down to base_channels, capped at 8x base."""
+    _, stages = dcgan_layout(img_size)
+    return [base_channels * min(MAX_WIDTH_MULT, 2 ** (stages - 1 - i)) for i in range(stages)]
+
+
+class DCGANGenerator(nn.Module):
+    """z (N, z_dim) [+ label embedding] -> image (N, C, H, W) in [-1, 1].
+
+    Stages: project z to (C0, s0, s0) with a ConvT whose kernel is s0 (a linear map on the 1x1 input),
+    then x2 stages (ConvT 4/2/1 or nearest-upsample + conv3x3) with BN + ReLU, then a last x2 layer to
+    img_channels with tanh and no BN. With z_dim=100, img_size=64, base 64, img_channels=3 this is exactly
+    the pytorch/examples DCGAN generator (same layers, same parameter order, no biases).
+    """
+
+    def __init__(
+        self,
+        z_dim: int,
+        img_size: int,
+        img_channels: int,
+        base_channels: int = 64,
+        num_classes: int = 0,
+        upsample: bool = False,
+    ) -> None:
+        super().__init__()
+        start, _ = dcgan_layout(img_size)
+        widths = generator_widths(img_size, base_channels)
+        self.z_dim = z_dim
+        self.num_classes = num_classes
+        self.img_shape = (img_channels, img_size, img_size)
+        self.first_stage_shape = (widths[0], start, start)
+        self.upsample = upsample
+
+        # Conditional G: concatenate a learned label code with z (the cGAN recipe, Mirza & Osindero 2014).
+        in_dim = z_dim
+        if num_classes > 0:
+            self.label_embed = ClassEmbedding(num_classes, label_embed_dim(num_classes))
+            in_dim += self.label_embed.embedding_dim
+
+        # (N, in_dim, 1, 1) -> (N, C0, s0, s0)
+        self.project = nn.Sequential(
+            nn.ConvTranspose2d(in_dim, widths[0], start, 1, 0, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(True),
+        )
+        # (N, C_i, s, s) -> (N, C_{i+1}, 2s, 2s)
+        self.stages = nn.Sequential(*[self._up(c_in, c_out) for c_in, c_out in zip(widths[:-1], widths[1:])])
+        # (N, C_last, size/2, size/2) -> (N, img_channels, size, size); no BN on the output (Radford et al.)
+        last = self._up_conv(widths[-1], img_channels)
+        self.to_image = nn.Sequential(*last, nn.Tanh())
+
+    def _up_conv(self, c_in: int, c_out: int) -> list[nn.Module]:
+        if self.upsample:
+            # Nearest upsample + 3x3 conv avoids the checkerboard of stride-2 ConvT (Odena et al. 2016).
+            return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
+
+    def _up(self, c_in: int, c_out: int) -> nn.Sequential:
+        return nn.Sequential(*self._up_conv(c_in, c_out), nn.BatchNorm2d(c_out), nn.ReLU(True))
+
+    def _latent(self, z: Tensor, labels: Tensor | None) -> Tensor:
+        if z.dim() != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z shape {tuple(z.shape)} must be (N, {self.z_dim})")
+        labels = check_labels(labels, z.shape[0], self.num_classes, "generator")
+        if labels is not None:
+            code = self.label_embed(labels).to(z.dtype)
+            z = torch.cat([z, code], dim=1)
+        return z.reshape(z.shape[0], -1, 1, 1)  # (N, in_dim, 1, 1)
+
+    def first_stage(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Activations after the projection stage, (N, C0, s0, s0)."""
+        return self.project(self._latent(z, labels))
+
+    def features(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Flattened first-stage activations (N, C0*s0*s0), the space GANSpace-style PCA runs in."""
+        return self.first_stage(z, labels).flatten(1)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        h = self.first_stage(z, labels)  # (N, C0, s0, s0)
+        h = self.stages(h)  # (N, C_last, size/2, size/2)
+        return self.to_image(h)  # (N, C, size, size) in [-1, 1]

@@ -1,0 +1,44 @@
+"""Where GAN Lab keeps its runs, data and caches (one root, overridable with GANLAB_HOME)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    """The app's data root: $GANLAB_HOME, else ~/.ganlab. Created on first use."""
+    root = Path(os.environ.get("GANLAB_HOME") or Path.home() / ".ganlab").expanduser()
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def runs_dir() -> Path:
+    """Folder that holds one sub-folder per training run."""
+    path = home() / "runs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir() -> Path:
+    """Folder for user datasets (extracted zips, downloaded MNIST, ...)."""
+    path = home() / "data"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    """Folder for derived caches (preprocessed folder datasets, rendered emoji)."""
+    path = home() / "cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def repo_root() -> Path:
+    """The checkout this package lives in (for pretrained/ and feature extractors)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def pretrained_dir() -> Path:
+    """Folder with the shipped generators (<name>.safetensors + <name>.json)."""
+    return repo_root() / "pretrained"

@@ -1,0 +1,27 @@
+"""Shared pytest set-up: an isolated GANLAB_HOME per test session and deterministic torch."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def ganlab_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own GANLAB_HOME so runs, caches and data never leak between tests."""
+    home = tmp_path_factory.mktemp("ganlab_home")
+    monkeypatch.setenv("GANLAB_HOME", str(home))
+    return home
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: long-running test (run with -m slow)")
+    config.addinivalue_line("markers", "e2e: real-browser end-to-end test")
+    os.environ.setdefault("GANLAB_TEST", "1")

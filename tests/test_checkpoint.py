@@ -1,0 +1,108 @@
+"""Checkpoints: atomic writes, weights-only loading, clear errors, generator rebuilt from the file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from ganlab import checkpoint
+from ganlab.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint
+from ganlab.runs import create_run
+from ganlab.trainer import Trainer
+from tests.helpers import blobs_dataset, tiny_config
+
+
+def _trained_run(**changes):
+    config = tiny_config(**{"max_steps": 4, **changes})
+    run = create_run(config)
+    Trainer(config, run, dataset=blobs_dataset()).run()
+    return run
+
+
+def test_save_is_atomic_when_rename_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "latest.pt"
+    save_checkpoint(path, {"step": 1})
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.os, "replace", broken_replace)
+    with pytest.raises(CheckpointError, match="could not write checkpoint .*disk full"):
+        save_checkpoint(path, {"step": 2})
+    assert load_checkpoint(path)["step"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]  # no temp file left behind
+
+
+def test_save_reports_disk_full_during_write_and_keeps_previous(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "latest.pt"
+    save_checkpoint(path, {"step": 1})
+    real_fsync = os.fsync
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.os, "fsync", full_disk)
+    with pytest.raises(CheckpointError, match="No space left on device"):
+        save_checkpoint(path, {"step": 2})
+    monkeypatch.setattr(checkpoint.os, "fsync", real_fsync)
+    assert load_checkpoint(path)["step"] == 1
+
+
+def test_load_refuses_pickle_that_runs_code(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": checkpoint.FORMAT, "G": Evil()}, path)
+    with pytest.raises(CheckpointError, match="refused"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_load_rejects_truncated_and_foreign_files(tmp_path: Path) -> None:
+    run = _trained_run()
+    data = run.latest_checkpoint.read_bytes()
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="unreadable or truncated"):
+        load_checkpoint(truncated)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(2)}, foreign)
+    with pytest.raises(CheckpointError, match="not a GAN Lab checkpoint"):
+        load_checkpoint(foreign)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_generator_rebuilt_from_checkpoint_alone_matches_trainer_samples() -> None:
+    config = tiny_config(max_steps=4, ema=0.5)
+    run = create_run(config)
+    trainer = Trainer(config, run, dataset=blobs_dataset())
+    trainer.run()
+    loaded = load_generator(run.latest_checkpoint)
+    assert loaded.used_ema and loaded.step == 4
+    with torch.no_grad():
+        assert torch.allclose(loaded.generator(trainer.fixed_z), trainer.sample(), atol=1e-6)
+    raw = load_generator(run.latest_checkpoint, use_ema=False)
+    assert not raw.used_ema
+
+
+def test_checkpoint_from_other_architecture_is_refused_clearly(tmp_path: Path) -> None:
+    run = _trained_run()
+    data = torch.load(run.latest_checkpoint, weights_only=True)
+    data["model_config"]["img_size"] = 32  # claims another layout than the stored weights
+    bad = tmp_path / "other.pt"
+    torch.save(data, bad)
+    with pytest.raises(CheckpointError, match="weights do not match a dcgan generator at 32px"):
+        load_generator(bad)
+
+
+def test_only_newest_step_checkpoints_are_kept() -> None:
+    run = _trained_run(max_steps=12, checkpoint_every=2, keep_checkpoints=2)
+    assert [p.name for p in run.step_checkpoints()] == ["step_000010.pt", "step_000012.pt"]

@@ -1,0 +1,95 @@
+"""TrainConfig / ModelConfig: defaults, validation messages, presets and JSON round-trip."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ganlab.config import PRESETS, ConfigError, ModelConfig, TrainConfig, apply_preset
+
+
+def test_config_roundtrip_through_json_is_identity() -> None:
+    config = TrainConfig(dataset="emoji", img_size=64, channels=3, mlp_hidden=(128, 256), ema=0.999, flip=True)
+    assert TrainConfig.from_json(config.to_json()) == config
+    assert ModelConfig.from_dict(config.model_config(num_classes=3).to_dict()) == config.model_config(num_classes=3)
+
+
+def test_config_rejects_unknown_keys_naming_them() -> None:
+    with pytest.raises(ConfigError, match="unknown config key.*learning_rate"):
+        TrainConfig.from_dict({"learning_rate": 0.1})
+
+
+def test_config_fills_missing_keys_with_defaults_for_old_runs() -> None:
+    assert TrainConfig.from_dict({"lr_g": 1e-3}) == TrainConfig(lr_g=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"lr_g": 0}, r"lr_g=0"),
+        ({"lr_d": -1e-4}, r"lr_d=-0.0001"),
+        ({"batch_size": 0}, r"batch_size=0 must be a whole number from 1"),
+        ({"img_size": 30}, r"img_size=30 is not supported by dcgan; choose one of: 16, 28, 32"),
+        ({"arch": "stylegan"}, r"arch='stylegan' is not allowed; choose one of: mlp, dcgan"),
+        ({"loss": "wasserstein"}, r"loss='wasserstein'"),
+        ({"d_steps": 0}, r"d_steps=0"),
+        ({"epochs": 0, "max_steps": 0}, r"set epochs > 0 or max_steps > 0"),
+        ({"beta1": 1.5}, r"beta1=1.5"),
+        ({"device": "tpu"}, r"device='tpu'"),
+        ({"name": "a/b"}, r"no slashes"),
+    ],
+)
+def test_config_rejects_out_of_range_values_naming_them(changes: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_dict(changes)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("batch_size", "lots", "batch_size='lots' must be a whole number"), ("lr_g", "fast", "lr_g='fast' must be a number"),
+     ("flip", "maybe", "flip='maybe' must be true or false"), ("mlp_hidden", "a,b", "mlp_hidden='a'")],
+)
+def test_config_rejects_wrong_types_from_hand_edited_json(key: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_json(json.dumps({key: value}))
+
+
+def test_config_coerces_cli_strings() -> None:
+    config = TrainConfig.from_dict({"batch_size": "32", "lr_g": "1e-4", "flip": "true", "mlp_hidden": "64,128"})
+    assert (config.batch_size, config.lr_g, config.flip, config.mlp_hidden) == (32, 1e-4, True, (64, 128))
+
+
+def test_config_rejects_invalid_json_text() -> None:
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        TrainConfig.from_json("{lr_g: 1")
+
+
+def test_every_preset_builds_a_valid_config() -> None:
+    for name in PRESETS:
+        assert isinstance(apply_preset(TrainConfig(), name), TrainConfig)
+    with pytest.raises(ConfigError, match="preset='nope' is unknown"):
+        apply_preset(TrainConfig(), "nope")
+
+
+def test_wgan_gp_preset_uses_the_paper_recipe_and_a_critic_without_batchnorm() -> None:
+    config = apply_preset(TrainConfig(), "WGAN-GP (Gulrajani et al.)")
+    assert (config.gp_lambda, config.d_steps, config.beta1, config.beta2) == (10.0, 5, 0.0, 0.9)
+    assert config.model_config().d_norm == "layer"
+    assert TrainConfig(loss="bce").model_config().d_norm == "batch"
+
+
+def test_g_twice_per_d_step_is_expressible() -> None:
+    assert apply_preset(TrainConfig(), "G twice per D step").g_steps == 2
+
+
+def test_total_steps_counts_epochs_in_discriminator_batches() -> None:
+    assert TrainConfig(batch_size=10, epochs=2, d_steps=1).total_steps(100) == 20
+    assert TrainConfig(batch_size=10, epochs=2, d_steps=5).total_steps(100) == 4
+    assert TrainConfig(max_steps=7).total_steps(100) == 7
+
+
+def test_dcgan_sizes_accepted_and_mlp_any_size() -> None:
+    for size in (16, 28, 32, 48, 64, 96, 128):
+        TrainConfig(img_size=size)
+    assert TrainConfig(arch="mlp", img_size=20).img_size == 20
