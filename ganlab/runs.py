@@ -90,14 +90,17 @@ class Run:
 
     @property
     def display_name(self) -> str:
-        return str(self.status().get("display_name") or self.id)
+        try:
+            return (self.path / "name.txt").read_text(encoding="utf-8").strip() or self.id
+        except OSError:
+            return self.id
 
     def rename(self, new_name: str) -> None:
-        """Change the display name (the folder keeps its id so live jobs and links stay valid)."""
+        """Change the display name; kept in its own file so the training thread's status writes never race it."""
         new_name = new_name.strip()
         if not new_name or len(new_name) > 80:
             raise RunError(f"name {new_name!r} must be 1 to 80 characters")
-        self.update_status(display_name=new_name, state=self.status().get("state", "unknown"))
+        atomic_write_bytes(self.path / "name.txt", new_name.encode())
 
     # ---- metrics and samples
     def append_metrics(self, records: list[dict[str, Any]]) -> None:
@@ -157,7 +160,9 @@ def create_run(config: TrainConfig, root: Path | None = None) -> Run:
     (path / "checkpoints").mkdir()
     run = Run(path)
     run.write_config(config)
-    run.update_status(state="created", step=0, created=time.time(), display_name=config.name or path.name)
+    run.update_status(state="created", step=0, created=time.time())
+    if config.name:
+        run.rename(config.name)
     return run
 
 

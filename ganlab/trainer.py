@@ -14,7 +14,7 @@ import torch
 from ganlab import media
 from ganlab.checkpoint import save_checkpoint
 from ganlab.config import ConfigError, TrainConfig
-from ganlab.data import BatchSampler, ImageDataset, load_dataset
+from ganlab.data import FolderStream, ImageDataset, make_sampler, open_dataset
 from ganlab.device import resolve_hardware, set_threads
 from ganlab.losses import get_loss, gradient_penalty
 from ganlab.nets import build_discriminator, build_generator
@@ -43,7 +43,8 @@ AbortFn = Callable[[], bool]
 class Trainer:
     """Owns G, D, optimisers and data for one run; advance it with train_step() or run()."""
 
-    def __init__(self, config: TrainConfig, run: Run | None = None, *, dataset: ImageDataset | None = None,
+    def __init__(self, config: TrainConfig, run: Run | None = None, *,
+                 dataset: ImageDataset | FolderStream | None = None,
                  data_progress: Callable[[int, int], None] | None = None) -> None:
         self.config = config
         self.run_dir = run
@@ -52,13 +53,14 @@ class Trainer:
         if self.device.type == "cpu":
             set_threads(config.threads)
         if dataset is None:
-            dataset = load_dataset(config.dataset, size=config.img_size, channels=config.channels,
+            # Folders bigger than the memory budget come back as a stream decoded by DataLoader workers.
+            dataset = open_dataset(config.dataset, size=config.img_size, channels=config.channels,
                                    path=config.data_path, subset=config.data_subset, progress=data_progress,
                                    min_images=config.batch_size)
         if config.conditional and dataset.num_classes < 2:
             raise ConfigError(f"conditional=True needs a labelled dataset; {config.dataset!r} has no class labels")
         self.dataset_name = dataset.name
-        self.num_images = int(dataset.images.shape[0])
+        self.num_images = len(dataset)
         self.class_names = tuple(dataset.class_names)
         self.model_config = config.model_config(num_classes=dataset.num_classes, channels=dataset.channels)
         self.total_steps = config.total_steps(self.num_images)
@@ -75,7 +77,7 @@ class Trainer:
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
         self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
         self.loss = get_loss(config.loss)
-        self.sampler = BatchSampler(dataset, config.batch_size, self.device, flip=config.flip, seed=config.seed)
+        self.sampler = make_sampler(dataset, config.batch_size, self.device, flip=config.flip, seed=config.seed)
         self.noise = torch.Generator(device=self.device).manual_seed(config.seed + 1)
         fixed = torch.Generator().manual_seed(config.seed + 2)
         self.fixed_z = torch.randn(config.num_samples, config.z_dim, generator=fixed).to(self.device)

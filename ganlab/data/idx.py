@@ -1,0 +1,190 @@
+"""MNIST, Fashion-MNIST (local IDX files first, torchvision download second) and CIFAR-10."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import paths
+from .base import ImageDataset, LoadRequest, downloads_allowed, finish, pick_indices, register_dataset
+
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+# System-wide copies installed by distribution packages; tests patch this to simulate their absence.
+SYSTEM_DIRS: dict[str, list[Path]] = {
+    "fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")],
+    "mnist": [Path("/usr/share/datasets/mnist")],
+}
+TORCHVISION_NAMES = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+HOW_TO_GET = {
+    "fashion-mnist": "install Debian's copy with `sudo apt install dataset-fashion-mnist`, or download the 4 files "
+    "from https://github.com/zalandoresearch/fashion-mnist",
+    "mnist": "download the 4 files from https://ossci-datasets.s3.amazonaws.com/mnist/ (or any MNIST mirror)",
+}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Parse an IDX file (optionally .gz) of unsigned bytes into an array of its declared shape."""
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+    ndim = raw[3]
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"{path} is truncated: header says {dims}, found {data.size} bytes of data")
+    return data.reshape(dims)
+
+
+def _candidate_dirs(name: str) -> list[Path]:
+    user = paths.data_dir()
+    return [
+        user / name,
+        user / name / "raw",
+        user / "torchvision" / TORCHVISION_NAMES[name] / "raw",
+        *SYSTEM_DIRS.get(name, []),
+    ]
+
+
+def _find_file(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_idx(name: str, split: str) -> tuple[Path, Path] | None:
+    """The (images, labels) files for a split in the first folder that has both, else None."""
+    prefix = "train" if split == "train" else "t10k"
+    for folder in _candidate_dirs(name):
+        images = _find_file(folder, f"{prefix}-images-idx3-ubyte")
+        labels = _find_file(folder, f"{prefix}-labels-idx1-ubyte")
+        if images and labels:
+            return images, labels
+    return None
+
+
+def _download(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    import torchvision  # deferred: only the online path needs it
+
+    cls = getattr(torchvision.datasets, TORCHVISION_NAMES[name])
+    ds = cls(root=str(paths.data_dir() / "torchvision"), train=split == "train", download=True)
+    return ds.data.numpy(), ds.targets.numpy()
+
+
+def _missing_message(name: str, reason: str) -> str:
+    files = ", ".join(f"{f}.gz" for f in IDX_FILES)
+    return (
+        f"{name} is not on this machine ({reason}). To get it, {HOW_TO_GET[name]}, and put {files} "
+        f"into {paths.data_dir() / name}/ (the app looks there first, then in "
+        f"{', '.join(str(d) for d in SYSTEM_DIRS.get(name, []))})"
+    )
+
+
+def load_idx_dataset(name: str, req: LoadRequest, class_names: tuple[str, ...]) -> ImageDataset:
+    """Shared body of mnist and fashion-mnist: local IDX files, else a torchvision download."""
+    split = req.subset or "train"
+    found = find_idx(name, split)
+    if found is not None:
+        images, labels = read_idx(found[0]), read_idx(found[1])
+    elif not downloads_allowed():
+        raise ValueError(_missing_message(name, "downloads are off: GANLAB_OFFLINE or a test run"))
+    else:
+        try:
+            images, labels = _download(name, split)
+        except Exception as exc:  # no network, proxy, disk full: all end in the same advice
+            raise ValueError(_missing_message(name, f"the download failed: {exc}")) from None
+    if len(images) != len(labels):
+        raise ValueError(f"{name} {split}: {len(images)} images but {len(labels)} labels")
+    keep = pick_indices(len(labels), req.max_images)
+    tensor = torch.from_numpy(np.ascontiguousarray(images[keep])).unsqueeze(1)  # (N, 1, 28, 28)
+    req.report(len(keep), len(keep))
+    return ImageDataset(
+        images=finish(tensor, req.size, req.channels),
+        labels=torch.from_numpy(labels[keep].astype(np.int64)),
+        class_names=class_names,
+        name=name if split == "train" else f"{name}-{split}",
+    )
+
+
+@register_dataset(
+    "mnist",
+    description="70,000 handwritten digits (28x28), 10 classes; local IDX files or a torchvision download",
+    labelled=True,
+    default_channels=1,
+    subsets=("train", "test"),
+    default_subset="train",
+    order=10,
+)
+def load_mnist(req: LoadRequest) -> ImageDataset:
+    return load_idx_dataset("mnist", req, tuple(str(d) for d in range(10)))
+
+
+@register_dataset(
+    "fashion-mnist",
+    description="70,000 clothing images (28x28), 10 classes; Debian's dataset-fashion-mnist works offline",
+    labelled=True,
+    default_channels=1,
+    subsets=("train", "test"),
+    default_subset="train",
+    order=20,
+)
+def load_fashion_mnist(req: LoadRequest) -> ImageDataset:
+    return load_idx_dataset("fashion-mnist", req, FASHION_CLASSES)
+
+
+@register_dataset(
+    "cifar10",
+    description="60,000 small colour photos (32x32), 10 classes; needs a one-time 170 MB download",
+    labelled=True,
+    default_channels=3,
+    subsets=("train", "test"),
+    default_subset="train",
+    order=30,
+)
+def load_cifar10(req: LoadRequest) -> ImageDataset:
+    """CIFAR-10 through torchvision; a tarball placed in the folder by hand also works offline."""
+    root = paths.data_dir() / "torchvision"
+    extracted = (root / "cifar-10-batches-py").is_dir()
+    tarball = (root / "cifar-10-python.tar.gz").is_file()
+    if not (extracted or tarball or downloads_allowed()):
+        raise ValueError(
+            "cifar10 is not on this machine and downloads are off (GANLAB_OFFLINE or a test run). "
+            f"Allow downloads, or put cifar-10-python.tar.gz (from https://www.cs.toronto.edu/~kriz/cifar.html) "
+            f"into {root}/"
+        )
+    try:
+        import torchvision
+
+        # download=True only fetches when the verified tarball is not already in root.
+        ds = torchvision.datasets.CIFAR10(root=str(root), train=req.subset != "test", download=not extracted)
+    except Exception as exc:
+        raise ValueError(
+            f"cifar10 could not be loaded ({exc}). Check the internet connection, or put "
+            f"cifar-10-python.tar.gz (from https://www.cs.toronto.edu/~kriz/cifar.html) into {root}/"
+        ) from None
+    keep = pick_indices(len(ds.targets), req.max_images)
+    images = torch.from_numpy(np.ascontiguousarray(ds.data[keep])).permute(0, 3, 1, 2)  # (N,32,32,3) -> NCHW
+    req.report(len(keep), len(keep))
+    return ImageDataset(
+        images=finish(images.contiguous(), req.size, req.channels),
+        labels=torch.tensor(np.asarray(ds.targets)[keep], dtype=torch.int64),
+        class_names=CIFAR10_CLASSES,
+        name="cifar10" if req.subset != "test" else "cifar10-test",
+    )

@@ -1,0 +1,222 @@
+"""Folders too big for memory: decode batches in DataLoader workers, with the BatchSampler interface."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .base import ImageDataset, Progress, check_request, load_dataset, pick_indices
+from .folder import FolderScan, infer_labels, no_images_message, scan_folder
+from .images import FITS, SkipImage, decode_image
+from .sampler import BatchSampler, EpochOrder, to_model_range
+from .zipsafe import extract_zip
+
+
+@dataclass(frozen=True, eq=False)
+class FolderStream:
+    """A folder read lazily: the file list and labels, decoded batch by batch while training."""
+
+    root: Path
+    files: tuple[str, ...]
+    labels: torch.Tensor | None
+    class_names: tuple[str, ...]
+    name: str
+    size: int
+    channels: int
+    fit: str = "crop"
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def open_folder_stream(
+    path: str | Path, *, size: int, channels: int = 3, fit: str = "crop", max_images: int = 0, name: str = ""
+) -> FolderStream:
+    """Scan a folder (no decoding) for streaming; unusable files are replaced while streaming."""
+    scan = scan_folder(path)
+    return _stream_from_scan(scan, size, channels, fit, max_images, name)
+
+
+def _stream_from_scan(scan: FolderScan, size: int, channels: int, fit: str, max_images: int, name: str) -> FolderStream:
+    if fit not in FITS:
+        raise ValueError(f"subset={fit!r} for a folder: choose {' or '.join(FITS)} (how to make images square)")
+    if not scan.files:
+        raise ValueError(no_images_message(scan))
+    files = tuple(scan.files[i] for i in pick_indices(len(scan.files), max_images))
+    labels, class_names = infer_labels(files)
+    return FolderStream(
+        root=scan.root,
+        files=files,
+        labels=torch.tensor(labels, dtype=torch.int64) if labels is not None else None,
+        class_names=class_names,
+        name=name or scan.root.name,
+        size=size,
+        channels=channels,
+        fit=fit,
+    )
+
+
+class _Decoded(Dataset):
+    """Index -> (uint8 (C, H, W), label); an unusable file is replaced by the next usable one."""
+
+    def __init__(self, stream: FolderStream):
+        self.stream = stream
+
+    def __len__(self) -> int:
+        return len(self.stream)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int]:
+        s = self.stream
+        for k in range(len(s)):  # deterministic substitute, so resumed runs see the same data
+            j = (i + k) % len(s)
+            try:
+                arr = decode_image(s.root / s.files[j], s.size, s.channels, s.fit)
+            except SkipImage:
+                continue
+            label = int(s.labels[j]) if s.labels is not None else -1
+            return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1))), label, k
+        raise ValueError(f"no usable images in {str(s.root)!r}: every file failed to decode")
+
+
+def _collate(items: list) -> tuple[torch.Tensor, torch.Tensor, int]:
+    images = torch.stack([it[0] for it in items])
+    labels = torch.tensor([it[1] for it in items], dtype=torch.int64)
+    return images, labels, sum(1 for it in items if it[2])
+
+
+class StreamingBatchSampler:
+    """Same interface and same index order as BatchSampler, decoding in DataLoader workers."""
+
+    def __init__(
+        self,
+        stream: FolderStream,
+        batch_size: int,
+        device: torch.device | str,
+        *,
+        flip: bool = False,
+        seed: int = 0,
+        drop_last: bool = True,
+        num_workers: int | None = None,
+    ):
+        self.dataset = stream
+        self.device = torch.device(device)
+        self._order = EpochOrder(len(stream), batch_size, seed=seed, flip=flip, drop_last=drop_last, name=stream.name)
+        if num_workers is None:
+            num_workers = min(4, max(1, (os.cpu_count() or 2) - 1))
+        self.num_workers = num_workers
+        self.num_substituted = 0  # batches' images that were replaced because their file was unusable
+        self._iter = None
+        self._iter_epoch = -1
+
+    @property
+    def epoch(self) -> int:
+        return self._order.epoch
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self._order.batches_per_epoch
+
+    @property
+    def num_images(self) -> int:
+        return len(self.dataset)
+
+    def _loader(self) -> object:
+        batches = [b.tolist() for b in self._order.remaining()]
+        loader = DataLoader(
+            _Decoded(self.dataset),
+            batch_sampler=batches,
+            num_workers=self.num_workers,
+            collate_fn=_collate,
+            pin_memory=self.device.type == "cuda",
+            prefetch_factor=4 if self.num_workers else None,
+        )
+        return iter(loader)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        self._order.ensure_epoch()
+        if self._iter is None or self._iter_epoch != self._order.epoch:
+            self._iter, self._iter_epoch = self._loader(), self._order.epoch
+        images, labels, substituted = next(self._iter)
+        _, mask = self._order.take()
+        self.num_substituted += substituted
+        x = to_model_range(images.to(self.device, non_blocking=True), mask)
+        return x, (labels.to(self.device) if self.dataset.labels is not None else None)
+
+    def state_dict(self) -> dict:
+        return self._order.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self._order.load_state_dict(state)
+        self._iter = None  # the workers' queue belongs to the old position
+
+
+def default_memory_budget() -> int:
+    """Bytes of uint8 images a dataset may hold in RAM: $GANLAB_DATA_MEMORY_MB, else 40% of RAM (<= 8 GiB)."""
+    env = os.environ.get("GANLAB_DATA_MEMORY_MB", "").strip()
+    if env:
+        return int(float(env) * 1024**2)
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        ram = 8 * 1024**3
+    return int(min(8 * 1024**3, 0.4 * ram))
+
+
+def open_dataset(
+    name: str,
+    *,
+    size: int,
+    channels: int = 0,
+    path: str = "",
+    subset: str = "",
+    progress: Progress | None = None,
+    max_images: int = 0,
+    min_images: int = 1,
+    memory_budget: int = 0,
+) -> ImageDataset | FolderStream:
+    """load_dataset, except that a folder/zip bigger than the memory budget comes back as a stream."""
+    if name in ("folder", "zip") and path:
+        check_request(size, channels, max_images)
+        scan = scan_folder(extract_zip(path) if name == "zip" else path)
+        count = len(pick_indices(len(scan.files), max_images))
+        if count * (channels or 3) * size * size > (memory_budget or default_memory_budget()):
+            stream = _stream_from_scan(
+                scan, size, channels or 3, subset or "crop", max_images, Path(path).stem if name == "zip" else ""
+            )
+            if len(stream) < min_images:
+                raise ValueError(f"only {len(stream)} image files in {str(scan.root)!r}, fewer than {min_images}")
+            return stream
+    return load_dataset(
+        name,
+        size=size,
+        channels=channels,
+        path=path,
+        subset=subset,
+        progress=progress,
+        max_images=max_images,
+        min_images=min_images,
+    )
+
+
+def make_sampler(
+    data: ImageDataset | FolderStream,
+    batch_size: int,
+    device: torch.device | str,
+    *,
+    flip: bool = False,
+    seed: int = 0,
+    drop_last: bool = True,
+) -> BatchSampler | StreamingBatchSampler:
+    """The right sampler for what open_dataset returned."""
+    if isinstance(data, FolderStream):
+        return StreamingBatchSampler(data, batch_size, device, flip=flip, seed=seed, drop_last=drop_last)
+    return BatchSampler(data, batch_size, device, flip=flip, seed=seed, drop_last=drop_last)
