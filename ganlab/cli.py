@@ -11,6 +11,8 @@ from typing import Any, Sequence
 
 from ganlab.config import ConfigError, TrainConfig, field_help
 
+MAX_OUTPUT_PIXELS = 64_000_000  # sample grids / animation frames: refuse sizes that would exhaust memory
+
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One --flag per TrainConfig field, typed and documented from the dataclass."""
@@ -93,6 +95,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from ganlab.trainer_state import resume_trainer
 
     run = open_run(args.run, Path(args.runs_dir) if args.runs_dir else None)
+    run.config()  # a hand-edited, invalid config.json is refused here with its key named
     overrides = {k: v for k, v in (("max_steps", args.max_steps), ("epochs", args.epochs)) if v is not None}
     trainer = resume_trainer(run, config_overrides=overrides)
     print(f"resuming {run.id} at step {trainer.step} of {trainer.total_steps}")
@@ -123,6 +126,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     loaded = _generator(args)
     seeds = latent.parse_seeds(args.seeds)
+    side = loaded.model_config.img_size * max(1, args.upscale)
+    if len(seeds) * side * side > MAX_OUTPUT_PIXELS:
+        raise ValueError(f"--upscale {args.upscale} with {len(seeds)} seeds makes a grid of about "
+                         f"{len(seeds) * side * side / 1e6:.0f} megapixels (limit {MAX_OUTPUT_PIXELS / 1e6:.0f}); "
+                         f"use a smaller --upscale or fewer seeds")
     z = latent.z_batch(seeds, loaded.model_config.z_dim, truncation=args.truncation)
     with torch.no_grad():
         images = loaded.generator(z, _labels(loaded, len(seeds), args.label))
@@ -136,6 +144,12 @@ def cmd_morph(args: argparse.Namespace) -> int:
 
     from ganlab import latent, media
 
+    if not 1 <= args.size <= 2048:
+        raise ValueError(f"--size {args.size} is out of range; choose 1 to 2048 pixels")
+    frame_bytes = args.frames * max(args.size, 1) ** 2 * 3
+    if frame_bytes > MAX_OUTPUT_PIXELS * 3 * 4:  # every frame is held in memory before encoding
+        raise ValueError(f"--frames {args.frames} at --size {args.size} would need about {frame_bytes / 1e9:.1f} GB "
+                         f"of memory; use fewer frames or a smaller size")
     loaded = _generator(args)
     seeds = latent.parse_seeds(args.seeds)
     if len(seeds) < 2:
@@ -169,6 +183,23 @@ def cmd_runs(args: argparse.Namespace) -> int:
         step = f"{status.get('step', 0)}/{status.get('total_steps', '?')}"
         print(f"{run.display_name[:40]:40} {status.get('state', '?'):12} {step:>12} "
               f"{last.get('loss_d', float('nan')):8.3f} {last.get('loss_g', float('nan')):8.3f}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ganlab.export import export_generator
+
+    path = export_generator(Path(args.checkpoint), args.name, out_dir=Path(args.out) if args.out else None,
+                            use_ema=not args.no_ema, card_extra={"command": " ".join(sys.argv)} if args.record else None)
+    print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ganlab.bench import run_bench
+
+    run_bench(iters=args.iters, repeats=args.repeats, poll_seconds=args.poll_seconds, quick=args.quick,
+              emit=lambda line: print(line, flush=True))
     return 0
 
 
@@ -212,6 +243,21 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--runs-dir")
     runs.set_defaults(func=cmd_runs)
+
+    export = sub.add_parser("export", help="save a run checkpoint's generator as safetensors + model card")
+    export.add_argument("checkpoint", help="run checkpoint (.pt)")
+    export.add_argument("name", help="model name (file stem), e.g. my-digits")
+    export.add_argument("--out", help="folder (default: pretrained/)")
+    export.add_argument("--no-ema", action="store_true", help="export the raw G weights even when EMA exists")
+    export.add_argument("--record", action="store_true", help="record this command line in the card")
+    export.set_defaults(func=cmd_export)
+
+    bench = sub.add_parser("bench", help="measure training img/s vs the reference loops, explorer and GIF speed")
+    bench.add_argument("--iters", type=int, default=8, help="timed iterations per repeat")
+    bench.add_argument("--repeats", type=int, default=3, help="repeats per figure (the median is printed)")
+    bench.add_argument("--poll-seconds", type=float, default=20.0, help="seconds per polling measurement (0 = skip)")
+    bench.add_argument("--quick", action="store_true", help="one small case only (smoke test)")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

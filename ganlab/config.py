@@ -114,7 +114,7 @@ class TrainConfig:
     checkpoint_every: int = 500  # iterations between checkpoints
     keep_checkpoints: int = 3  # step checkpoints kept besides latest.pt
     num_samples: int = 64  # images in each fixed-noise grid
-    quality_every: int = 0  # iterations between live quality (FID) estimates; 0 = off
+    quality_every: int = 200  # iterations between live FID/KID estimates (capped at 5% of training time); 0 = off
     name: str = ""  # optional human name for the run folder
 
     def __post_init__(self) -> None:
@@ -200,13 +200,22 @@ class TrainConfig:
     def from_json(cls, text: str) -> "TrainConfig":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurdly nested brackets
             raise ConfigError(f"config is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        """Read a config.json; a missing, unreadable or non-text file is a ConfigError naming it."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "it is not UTF-8 JSON text"
+            raise ConfigError(f"config file {path} cannot be read: {reason}") from None
+        return cls.from_json(text)
 
 
 # Presets: named bundles of fields over the defaults (the recipes GAN Lab must reproduce).

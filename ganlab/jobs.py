@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 import traceback
@@ -35,6 +36,7 @@ class JobSnapshot:
     error: str | None = None
     error_detail: str | None = None
     message: str = ""
+    quality_note: str = ""  # why no live FID is shown (no extractor for this dataset), else empty
     hardware: str = ""
     d_updates: int = 0
     g_updates: int = 0
@@ -203,7 +205,7 @@ class TrainingJob:
         try:
             self._build_trainer()
             self._loop()
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the snapshot, never vanish
+        except BaseException as exc:  # noqa: BLE001 - every failure (even SystemExit) must reach the snapshot
             self._fail(exc)
         finally:
             if self._on_finish:
@@ -222,8 +224,12 @@ class TrainingJob:
             self._trainer = Trainer(self.config, self.run, data_progress=data_progress)
         t = self._trainer
         hw = f"{t.device.type} · {t.hardware.precision}" + (" · channels_last" if t.hardware.channels_last else "")
-        self._update(state="paused" if self._paused else "running", step=t.step, total_steps=t.total_steps,
-                     config=self.config, hardware=hw, message=f"{t.num_images} images from {t.dataset_name}")
+        with self._lock:  # records logged after the checkpoint (before a crash) are about to be redone
+            self._history = [r for r in self._history if r.get("step", 0) <= t.step]
+            self._set(state="paused" if self._paused else "running", step=t.step, total_steps=t.total_steps,
+                      config=self.config, hardware=hw, quality_note=t.quality_note,
+                      message=f"{t.num_images} images from {t.dataset_name}",
+                      history=tuple(self._history))
         self.run.update_status(started=time.time(), state="running", hardware=hw, total_steps=t.total_steps)
         if t.step == 0:  # a grid before the first step shows the untrained generator
             grid = t.save_samples()
@@ -235,7 +241,9 @@ class TrainingJob:
             with self._lock:
                 while self._paused and not self._stop and not self._commands:
                     if self._snap.state != "paused":
-                        self._set(state="paused")
+                        # Counters may be up to log_every-1 steps behind the last event: show the truth.
+                        self._set(state="paused", step=trainer.step, d_updates=trainer.d_updates,
+                                  g_updates=trainer.g_updates)
                         self._wake.release()
                         try:
                             self._write_status()
@@ -280,11 +288,16 @@ class TrainingJob:
         self._update(state=state, message=f"{state} at step {trainer.step}")
         self._write_status(finished=time.time())
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: BaseException) -> None:
         state = "diverged" if isinstance(exc, DivergedError) else "failed"
         message = str(exc) or type(exc).__name__
         if isinstance(exc, torch.cuda.OutOfMemoryError):
             message = "the GPU ran out of memory: choose a smaller batch size or image size, then start again"
+        elif _out_of_memory(exc):
+            message = "training ran out of memory: choose a smaller batch size or image size, then start again"
+        elif isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            message = (f"the disk is full ({exc.strerror}): free some space, then resume the run from its "
+                       f"last checkpoint")
         elif not isinstance(exc, ValueError) and state == "failed":
             message = f"{type(exc).__name__}: {message}"
         self._update(state=state, error=message, error_detail=traceback.format_exc(), message=message)
@@ -292,3 +305,11 @@ class TrainingJob:
             self._write_status(error=message)
         except OSError:
             pass  # the snapshot already carries the error; a full disk must not hide it
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """CPU and MPS allocators raise plain RuntimeErrors; recognise them by their message."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)

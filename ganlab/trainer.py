@@ -16,6 +16,7 @@ from ganlab.checkpoint import save_checkpoint
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.data import FolderStream, ImageDataset, make_sampler, open_dataset
 from ganlab.device import resolve_hardware, set_threads
+from ganlab.ema import recalibrate_batchnorm, update_ema
 from ganlab.losses import get_loss, gradient_penalty
 from ganlab.nets import build_discriminator, build_generator
 from ganlab.optim import make_adam
@@ -93,7 +94,21 @@ class Trainer:
         self._tick_time = time.perf_counter()
         self._tick_step = 0
         self._last_good_step = 0
-        self.quality = None  # set by attach_quality() when a feature extractor exists
+        self._ema_calibrated = False
+        self.quality = None  # LiveQuality when config.quality_every > 0 and the dataset has an extractor
+        self.quality_note = ""
+        self._quality_elapsed = 0.0
+        if config.quality_every > 0:
+            self._attach_quality(dataset)
+
+    def _attach_quality(self, dataset: ImageDataset | FolderStream) -> None:
+        from ganlab.metrics import LiveQuality, get_extractor
+
+        extractor = get_extractor(self.config.dataset, self.model_config.img_channels, self.config.img_size)
+        if extractor is None or not isinstance(dataset, ImageDataset):
+            self.quality_note = f"no quality metric for {self.config.dataset!r}: no feature extractor for it"
+            return
+        self.quality = LiveQuality(extractor.to(self.device), dataset.images, seed=self.config.seed)
 
     # ------------------------------------------------------------------ updates
     def _noise(self, n: int) -> torch.Tensor:
@@ -152,17 +167,9 @@ class Trainer:
         self.D.requires_grad_(True)
         self.g_updates += 1
         if self.G_ema is not None:
-            self._update_ema()
+            update_ema(self.G_ema, self.G, self.config.ema, self.g_updates)
+            self._ema_calibrated = False
         self._accumulate({"loss_g": loss})
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        decay = self.config.ema
-        ema_params = [p for p in self.G_ema.parameters()]
-        params = [p.detach() for p in self.G.parameters()]
-        torch._foreach_lerp_(ema_params, params, 1.0 - decay)
-        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
-            b_ema.copy_(b)
 
     def train_step(self, progress: ProgressFn | None = None) -> None:
         """One iteration: d_steps critic updates, then g_steps generator updates, then ticks."""
@@ -188,7 +195,9 @@ class Trainer:
             grid = self.save_samples()
             if progress:
                 progress(TrainEvent("sample", self.step, grid=grid))
-        if self.quality is not None and cfg.quality_every and (self.step % cfg.quality_every == 0 or last):
+        if self._quality_due(last):
+            self._quality_elapsed = self.elapsed
+            self._calibrate_ema()
             record = {"step": self.step, **self.quality.measure(self.G_ema or self.G)}
             if self.run_dir:
                 self.run_dir.append_metrics([record])
@@ -198,6 +207,12 @@ class Trainer:
             self.save()
             if progress:
                 progress(TrainEvent("checkpoint", self.step))
+
+    def _quality_due(self, last: bool) -> bool:
+        # Measured every quality_every steps, but never more often than keeps its cost under 5%.
+        if self.quality is None or not (self.step % self.config.quality_every == 0 or last):
+            return False
+        return last or self.elapsed - self._quality_elapsed >= self.quality.min_interval_seconds(0.05)
 
     def log_record(self) -> dict[str, Any] | None:
         """Read the accumulated statistics back (one host sync), check them, and log them."""
@@ -230,9 +245,16 @@ class Trainer:
             self.run_dir.append_metrics([record])
         return record
 
+    def _calibrate_ema(self) -> None:
+        if self.G_ema is not None and not self._ema_calibrated:
+            recalibrate_batchnorm(self.G_ema, batch_size=self.config.batch_size, seed=self.config.seed + 3,
+                                  autocast=self.hardware.autocast() if self.hardware.autocast_dtype else None)
+            self._ema_calibrated = True
+
     @torch.no_grad()
     def sample(self, z: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images (N,C,H,W) in [-1,1] from the EMA generator when present, in eval mode."""
+        self._calibrate_ema()
         net = self.G_ema or self.G
         was_training = net.training
         net.eval()
@@ -255,6 +277,7 @@ class Trainer:
             return
         from ganlab.trainer_state import checkpoint_payload, prune_checkpoints
 
+        self._calibrate_ema()
         payload = checkpoint_payload(self)
         folder = self.run_dir.checkpoints_dir
         save_checkpoint(folder / "latest.pt", payload)

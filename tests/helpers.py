@@ -24,6 +24,6 @@ def tiny_config(**changes) -> TrainConfig:
     """A config that trains in well under a second per few steps on CPU, in fp32 for exactness."""
     base = dict(dataset="digits", img_size=16, g_channels=8, d_channels=8, z_dim=16, batch_size=16, max_steps=8,
                 log_every=1, sample_every=4, checkpoint_every=4, num_samples=16, device="cpu", precision="fp32",
-                threads=1)
+                threads=1, quality_every=0)
     base.update(changes)
     return TrainConfig(**base)

@@ -106,3 +106,33 @@ def test_checkpoint_from_other_architecture_is_refused_clearly(tmp_path: Path) -
 def test_only_newest_step_checkpoints_are_kept() -> None:
     run = _trained_run(max_steps=12, checkpoint_every=2, keep_checkpoints=2)
     assert [p.name for p in run.step_checkpoints()] == ["step_000010.pt", "step_000012.pt"]
+
+
+def test_exported_generator_loads_from_card_and_matches_checkpoint(tmp_path: Path) -> None:
+    from ganlab.export import export_generator, list_pretrained
+
+    run = _trained_run()
+    export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, card_extra={"command": "test"})
+    cards = list_pretrained(tmp_path)
+    assert [c["name"] for c in cards] == ["tiny"] and cards[0]["steps"] == 4
+    pretrained = load_generator(tmp_path / "tiny.safetensors")
+    from_checkpoint = load_generator(run.latest_checkpoint)
+    z = torch.randn(4, pretrained.model_config.z_dim)
+    with torch.no_grad():
+        # fp16 storage: equal to the checkpoint's generator within half-precision rounding
+        assert torch.allclose(pretrained.generator(z), from_checkpoint.generator(z), atol=2e-2)
+    with pytest.raises(ValueError, match="name='../x'"):
+        export_generator(run.latest_checkpoint, "../x", out_dir=tmp_path)
+
+
+def test_ema_generator_has_batchnorm_statistics_of_its_own_weights() -> None:
+    from ganlab.ema import recalibrate_batchnorm
+
+    config = tiny_config(max_steps=6, ema=0.9)
+    run = create_run(config)
+    trainer = Trainer(config, run, dataset=blobs_dataset())
+    trainer.run()
+    bn = next(m for m in trainer.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    before = bn.running_mean.clone()
+    recalibrate_batchnorm(trainer.G_ema, batch_size=config.batch_size, seed=config.seed + 3)
+    assert torch.allclose(bn.running_mean, before, atol=1e-5)  # already calibrated at save time

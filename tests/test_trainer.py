@@ -107,3 +107,18 @@ def test_trainer_on_digits_dataset_smoke() -> None:
     trainer = Trainer(config, run)
     trainer.run()
     assert trainer.num_images == 1797 and trainer.class_names[:2] == ("0", "1")
+
+
+def test_live_quality_is_logged_for_datasets_with_an_extractor() -> None:
+    config = tiny_config(max_steps=4, quality_every=2)
+    run = create_run(config)
+    trainer = Trainer(config, run)
+    trainer.run()
+    quality = [r for r in run.read_metrics() if "fid" in r]
+    assert quality and quality[-1]["step"] == 4 and quality[-1]["fid"] > 0
+    assert len(quality[-1]["coverage"]) == 10
+
+
+def test_live_quality_says_why_when_no_extractor_exists() -> None:
+    trainer = Trainer(tiny_config(dataset="emoji", quality_every=2), None, dataset=blobs_dataset())
+    assert trainer.quality is None and "no quality metric" in trainer.quality_note

@@ -1,0 +1,141 @@
+"""The reference training loops the benchmark compares against: pytorch/examples DCGAN, written plainly."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class ExampleGenerator(nn.Module):
+    """pytorch/examples dcgan Generator (64 px), verbatim in structure."""
+
+    def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3) -> None:
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),  # 4x4
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),  # 8x8
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),  # 16
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),  # 32x32
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),  # 64x64
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.main(z)
+
+
+class ExampleDiscriminator(nn.Module):
+    """pytorch/examples dcgan Discriminator (64 px) with its Sigmoid output."""
+
+    def __init__(self, ndf: int = 64, nc: int = 3) -> None:
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),  # 32x32
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid(),  # 1x1
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x)
+
+
+class _Sigmoid(nn.Module):
+    """Wrap a logit discriminator so the baseline can use BCELoss as the example does."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.net(x))
+
+
+def _loader(images: torch.Tensor, batch: int) -> DataLoader:
+    # The example normalises floats up front and batches through a DataLoader.
+    data = TensorDataset(images.float().div(127.5).sub(1.0))
+    return DataLoader(data, batch_size=batch, shuffle=True, drop_last=True)
+
+
+def baseline_dcgan_rate(images: torch.Tensor, iters: int, *, generator: nn.Module | None = None,
+                        discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64) -> float:
+    """Images/s of the example's loop: fp32, NCHW, BCELoss on sigmoid, .item() three times per step."""
+    nc = images.shape[1]
+    net_g = generator or ExampleGenerator(nz=nz, nc=nc)
+    net_d = _Sigmoid(discriminator) if discriminator is not None else ExampleDiscriminator(nc=nc)
+    flat_z = generator is not None  # ganlab generators take (N, z); the example's take (N, z, 1, 1)
+    criterion = nn.BCELoss()
+    opt_d = torch.optim.Adam(net_d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(net_g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    loader = _loader(images, batch)
+    done, start = -2, 0.0  # two warm-up iterations
+    while done < iters:
+        for (real,) in loader:
+            if done == 0:
+                start = time.perf_counter()
+            b = real.size(0)
+            net_d.zero_grad()
+            label = torch.full((b,), 1.0)
+            output = net_d(real).view(-1)
+            err_real = criterion(output, label)
+            err_real.backward()
+            _ = output.mean().item()
+            noise = torch.randn(b, nz) if flat_z else torch.randn(b, nz, 1, 1)
+            fake = net_g(noise)
+            label.fill_(0.0)
+            output = net_d(fake.detach()).view(-1)
+            err_fake = criterion(output, label)
+            err_fake.backward()
+            _ = output.mean().item()
+            opt_d.step()
+            net_g.zero_grad()
+            label.fill_(1.0)
+            output = net_d(fake).view(-1)
+            err_g = criterion(output, label)
+            err_g.backward()
+            _ = (err_real + err_fake).item(), err_g.item()
+            opt_g.step()
+            done += 1
+            if done >= iters:
+                break
+    return iters * batch / (time.perf_counter() - start)
+
+
+def baseline_wgangp_rate(images: torch.Tensor, iters: int, generator: nn.Module, critic: nn.Module, *,
+                         nz: int = 100, batch: int = 64, n_critic: int = 5, lam: float = 10.0) -> float:
+    """Images/s (real images through the critic) of a plain WGAN-GP loop: fp32, .item() every step."""
+    opt_d = torch.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    loader = _loader(images, batch)
+    done, start, critic_steps = -1, 0.0, 0
+    while done < iters:
+        for (real,) in loader:
+            if done == 0 and critic_steps == 0:
+                start = time.perf_counter()
+            b = real.size(0)
+            opt_d.zero_grad()
+            fake = generator(torch.randn(b, nz)).detach()
+            eps = torch.rand(b, 1, 1, 1)
+            mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            grads = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)[0]
+            gp = ((grads.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+            loss_d = critic(fake).mean() - critic(real).mean() + lam * gp
+            loss_d.backward()
+            opt_d.step()
+            _ = loss_d.item()
+            critic_steps += 1
+            if critic_steps < n_critic:
+                continue
+            critic_steps = 0
+            opt_g.zero_grad()
+            loss_g = -critic(generator(torch.randn(b, nz))).mean()
+            loss_g.backward()
+            opt_g.step()
+            _ = loss_g.item()
+            done += 1
+            if done >= iters:
+                break
+    return iters * batch * n_critic / (time.perf_counter() - start)

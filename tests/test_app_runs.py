@@ -1,0 +1,186 @@
+"""AppTest of the Runs page: table, comparison (chart, grids, config diff), rename, delete, resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ganlab import paths
+from ganlab.config import TrainConfig
+from ganlab.runs import create_run, list_runs, open_run
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "views" / "runs.py")
+TIMEOUT = 60
+
+
+def tiny_config(**changes) -> TrainConfig:
+    # threads=1: the test machine's cores are shared, and oversubscribed torch pools make 6 steps take seconds.
+    base = TrainConfig(dataset="digits", img_size=16, g_channels=8, d_channels=8, max_steps=6, batch_size=32,
+                       sample_every=3, checkpoint_every=3, log_every=1, threads=1)
+    return base.replace(**changes)
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two tiny trained runs (different lr_g), made once per module in their own GANLAB_HOME."""
+    from ganlab.trainer import Trainer
+
+    home = tmp_path_factory.mktemp("runs_template")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GANLAB_HOME", str(home))
+        for cfg in (tiny_config(name="alpha"), tiny_config(name="beta", lr_g=1e-4)):
+            run = create_run(cfg)
+            Trainer(cfg, run).run()
+            run.update_status(state="finished", step=6, total_steps=6)
+    return home / "runs"
+
+
+@pytest.fixture
+def two_runs(trained_runs: Path) -> list[str]:
+    """Copies of the trained runs in this test's GANLAB_HOME; returns their ids (alpha first)."""
+    for folder in sorted(trained_runs.iterdir()):
+        shutil.copytree(folder, paths.runs_dir() / folder.name)
+    return [r.id for r in sorted(list_runs(), key=lambda r: r.id)]
+
+
+def page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+
+
+def table(at: AppTest):
+    return next(df.value for df in at.dataframe if "Run id" in df.value.columns)
+
+
+def test_runs_page_smoke_without_runs() -> None:
+    at = page().run()
+    assert not at.exception
+    assert "No runs yet" in at.info[0].value
+
+
+def test_runs_table_lists_every_run_with_status_and_last_losses(two_runs: list[str]) -> None:
+    at = page().run()
+    assert not at.exception
+    df = table(at)
+    assert sorted(df["Run id"]) == sorted(two_runs)
+    assert set(df["Name"]) == {"alpha", "beta"}
+    assert set(df["Status"]) == {"finished"}
+    assert all(s.startswith("6") for s in df["Steps"])
+    assert df["loss_d"].notna().all() and df["loss_g"].notna().all()
+
+
+def test_runs_table_marks_dead_running_run_interrupted(two_runs: list[str]) -> None:
+    run = open_run(two_runs[0])
+    status = json.loads((run.path / "status.json").read_text())
+    status.update(state="running", pid=2**22 + 12345, updated=0)  # no heartbeat for decades: owner is gone
+    (run.path / "status.json").write_text(json.dumps(status))
+    at = page().run()
+    df = table(at)
+    assert df.set_index("Run id").loc[two_runs[0], "Status"] == "interrupted"
+
+
+def test_runs_page_lists_run_with_broken_config_and_explains_in_compare(two_runs: list[str]) -> None:
+    open_run(two_runs[0]).config_path.write_text("{not json")
+    at = page().run()
+    assert not at.exception
+    assert table(at).set_index("Run id").loc[two_runs[0], "Status"] == "broken config"
+    at.multiselect(key="runs.compare").set_value(two_runs).run()
+    assert not at.exception
+    assert "config.json is invalid" in at.error[0].value and "What to do" in at.error[0].value
+
+
+def test_compare_two_runs_shows_overlaid_chart_grids_and_config_diff(two_runs: list[str]) -> None:
+    at = page().run()
+    at.multiselect(key="runs.compare").set_value(two_runs).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    traces = json.loads(charts[0].proto.spec)["data"]
+    assert len(traces) == 4  # 2 runs x (D loss, G loss) on one step axis
+    assert {t["name"].split(" · ")[0] for t in traces} == {"alpha", "beta"}
+    assert len(at.image) == 2 and all("step 6" in img.captions[0] for img in at.image)
+    diff = next(df.value for df in at.dataframe if "field" in df.value.columns)
+    fields = set(diff["field"])
+    assert "lr_g" in fields and "name" in fields
+    assert "batch_size" not in fields  # equal fields are left out
+    # The step slider moves both grids to the earlier sample.
+    at.select_slider(key="runs.sample_step").set_value(3).run()
+    assert all("step 3" in img.captions[0] for img in at.image)
+
+
+def test_rename_changes_display_name_but_not_folder(two_runs: list[str]) -> None:
+    at = page().run()
+    at.selectbox(key="runs.manage").set_value(two_runs[1])
+    at.run()
+    at.text_input(key=f"runs.name.{two_runs[1]}").set_value("fancy beta")
+    at.button(key="runs.rename").click().run()
+    assert not at.exception
+    assert open_run(two_runs[1]).display_name == "fancy beta"
+    assert "fancy beta" in set(table(at)["Name"])
+    assert any("Renamed" in s.value for s in at.success)
+
+
+def test_rename_rejects_empty_name_with_error(two_runs: list[str]) -> None:
+    at = page().run()
+    at.text_input(key=f"runs.name.{at.selectbox(key='runs.manage').value}").set_value("   ")
+    at.button(key="runs.rename").click().run()
+    assert len(at.error) == 1 and "1 to 80 characters" in at.error[0].value
+    assert set(table(at)["Name"]) == {"alpha", "beta"}
+
+
+def test_delete_needs_confirmation_then_removes_folder(two_runs: list[str]) -> None:
+    victim = open_run(two_runs[0])
+    at = page().run()
+    at.selectbox(key="runs.manage").set_value(victim.id).run()
+    at.button(key="runs.delete").click().run()
+    assert victim.path.is_dir()  # first click only asks
+    assert "cannot be undone" in at.warning[0].value
+    at.button(key="runs.delete_no").click().run()
+    assert victim.path.is_dir() and not at.warning
+    at.button(key="runs.delete").click().run()
+    at.button(key="runs.delete_yes").click().run()
+    assert not at.exception
+    assert not victim.path.exists()
+    assert list(table(at)["Run id"]) == [two_runs[1]]
+
+
+def test_delete_rejects_active_run_with_error(two_runs: list[str]) -> None:
+    live = open_run(two_runs[0])
+    live.update_status(state="running")  # written by this process: its owner is alive
+    at = page().run()
+    at.selectbox(key="runs.manage").set_value(live.id).run()
+    at.button(key="runs.delete").click().run()
+    assert live.path.is_dir()
+    assert "Stop it on the Train page" in at.error[0].value
+    assert not at.get("button") or all(b.key != "runs.delete_yes" for b in at.button)
+
+
+def test_resume_starts_a_job_that_trains_the_extra_steps(two_runs: list[str]) -> None:
+    from ui.jobs import get_manager
+
+    manager = get_manager()
+    target = open_run(two_runs[0])
+    try:
+        at = page().run()
+        at.selectbox(key="runs.manage").set_value(target.id).run()
+        at.number_input(key="runs.extra_steps").set_value(3)
+        at.button(key="runs.resume").click().run()
+        assert not at.exception and not at.error
+        assert any("Resumed" in s.value for s in at.success)
+        job = next(j for j in manager.jobs() if j.run.path.resolve() == target.path.resolve())
+        snap = job.wait_for(lambda s: not s.active, timeout=TIMEOUT)
+        assert snap.state == "finished", snap.error
+        assert snap.step == 9  # 6 from the checkpoint + 3 extra
+        assert max(r["step"] for r in target.read_metrics()) == 9
+    finally:
+        manager.shutdown()
+
+
+def test_resume_of_finished_run_without_extra_steps_explains_fix(two_runs: list[str]) -> None:
+    at = page().run()
+    at.button(key="runs.resume").click().run()
+    assert "extra steps above 0" in at.error[0].value

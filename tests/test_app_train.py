@@ -1,0 +1,179 @@
+"""AppTest of the Train page: a tiny digits job started, paused, single-stepped, resumed and stopped."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ganlab.jobs import JobSnapshot, TrainingJob
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIMEOUT = 90  # seconds per script run: Stop waits for a checkpoint; CI machines are slow
+
+
+@pytest.fixture
+def manager(monkeypatch: pytest.MonkeyPatch):
+    """A fresh JobManager per test (GANLAB_HOME differs per test); every job stopped afterwards."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from ui.jobs import get_manager
+
+    # AppTest resets PagesManager.uses_pages_directory before every run, so with a pages/ folder its
+    # reruns execute page files directly (legacy multipage mode) and skip app.py. A real server keeps
+    # the flag False once st.navigation ran; do the same so every run goes through app.py.
+    original_init = PagesManager.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    get_manager.clear()
+    m = get_manager()
+    yield m
+    m.shutdown()
+    assert not any(job.snapshot().active for job in m.jobs()), "a training thread outlived its test"
+    get_manager.clear()
+
+
+def open_train() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/train.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def tiny_settings(at: AppTest, max_steps: int = 5000) -> None:
+    """Digits at 16 px with narrow nets: a step takes milliseconds; max_steps keeps it running."""
+    at.selectbox(key="cfg.dataset").set_value("digits")
+    at.selectbox(key="cfg.img_size").set_value(16)
+    at.number_input(key="cfg.g_channels").set_value(8)
+    at.number_input(key="cfg.d_channels").set_value(8)
+    at.number_input(key="cfg.z_dim").set_value(16)
+    at.number_input(key="cfg.batch_size").set_value(32)
+    at.number_input(key="cfg.max_steps").set_value(max_steps)
+    at.number_input(key="cfg.log_every").set_value(1)  # every step updates the snapshot counters
+    at.number_input(key="cfg.sample_every").set_value(5)
+    at.number_input(key="cfg.checkpoint_every").set_value(100_000)
+    at.number_input(key="cfg.num_samples").set_value(16)
+    at.selectbox(key="cfg.precision").set_value("fp32")
+
+
+def run_until(at: AppTest, job: TrainingJob, predicate: Callable[[JobSnapshot], bool], timeout: float = 90) -> None:
+    """Re-run the script (AppTest does not fire run_every timers) until the job satisfies predicate."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if predicate(job.snapshot()):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"job did not get there in {timeout}s; last snapshot state {job.snapshot().state}")
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_train_page_renders_form_and_empty_state(manager) -> None:
+    at = open_train()
+    assert at.title[0].value == "Train"
+    assert any("No training job yet" in i.value for i in at.info)
+    assert at.button(key="train.start")
+    assert at.selectbox(key="cfg.dataset").value == "digits"
+    assert at.image, "the digits preview grid should be shown"
+    captions = [c for image in at.image for c in image.captions]
+    assert any(c.startswith("1,797 images · 10 classes") for c in captions), captions
+
+
+def test_train_start_pause_step_resume_stop_leaves_checkpoint(manager) -> None:
+    at = open_train()
+    tiny_settings(at)
+    at.button(key="train.start").click().run()
+    assert not at.exception, at.exception
+    assert len(manager.jobs()) == 1
+    job = manager.jobs()[0]
+    assert at.session_state["train.selected_job"] == job.job_id
+    assert any("Started" in s.value for s in at.success)
+
+    run_until(at, job, lambda s: s.step >= 2)
+    assert at.button(key="job.pause") and at.button(key="job.stop")
+
+    at.button(key="job.pause").click().run()
+    assert job.snapshot().state == "paused"
+    at.run()
+    assert at.button(key="job.resume") and at.button(key="job.step_d")
+
+    before = job.snapshot()
+    at.button(key="job.step_d").click().run()
+    after_d = job.snapshot()
+    assert (after_d.d_updates, after_d.g_updates, after_d.step) == (before.d_updates + 1, before.g_updates, before.step)
+    assert metric(at, "D updates") == f"{after_d.d_updates:,}"
+
+    at.button(key="job.step_g").click().run()
+    after_g = job.snapshot()
+    assert (after_g.d_updates, after_g.g_updates) == (after_d.d_updates, after_d.g_updates + 1)
+    assert metric(at, "G updates") == f"{after_g.g_updates:,}"
+
+    at.button(key="job.step_both").click().run()
+    after_both = job.snapshot()
+    assert after_both.step == after_g.step + 1
+    assert (after_both.d_updates, after_both.g_updates) == (after_g.d_updates + 1, after_g.g_updates + 1)
+    assert after_both.state == "paused"
+
+    at.button(key="job.resume").click().run()
+    run_until(at, job, lambda s: s.state == "running" and s.step > after_both.step + 2)
+    assert len(at.get("plotly_chart")) >= 2, "loss and score charts should be drawn once metrics exist"
+
+    at.button(key="job.stop").click().run()
+    assert not at.exception, at.exception
+    assert job.snapshot().state == "stopped"
+    assert job.run.latest_checkpoint is not None and job.run.latest_checkpoint.is_file()
+    assert not {"job.pause", "job.stop", "job.resume"} & {b.key for b in at.button}
+
+
+def test_second_start_is_queued_with_its_position(manager) -> None:
+    at = open_train()
+    tiny_settings(at)
+    at.button(key="train.start").click().run()
+    first = manager.jobs()[0]
+    first.pause()  # keeps the CPU free while the queue is checked
+    at.button(key="train.start").click().run()
+    assert not at.exception, at.exception
+    second = manager.jobs()[0]
+    assert second.job_id != first.job_id
+    assert second.snapshot().state == "queued"
+    assert any("queued (position 1)" in i.value for i in at.info)
+    assert at.session_state["train.selected_job"] == second.job_id
+    at.button(key="job.cancel").click().run()
+    assert second.snapshot().state == "stopped"
+    assert first.snapshot().active
+
+
+def test_reopening_the_app_selects_the_newest_active_job(manager) -> None:
+    at = open_train()
+    tiny_settings(at)
+    at.button(key="train.start").click().run()
+    job = manager.jobs()[0]
+    job.pause()
+    fresh = open_train()  # a new browser session: sees the job that trains in the shared manager
+    assert fresh.session_state["train.selected_job"] == job.job_id
+    assert any(job.job_id in c.value for c in fresh.sidebar.caption), [c.value for c in fresh.sidebar.caption]
+
+
+def test_failed_job_shows_error_with_what_to_do(manager, tmp_path: Path) -> None:
+    at = open_train()
+    tiny_settings(at)
+    at.selectbox(key="cfg.dataset").set_value("folder").run()
+    at.text_input(key="cfg.data_path").set_value(str(tmp_path / "no-such-folder")).run()
+    at.button(key="train.start").click().run()
+    job = manager.jobs()[0]
+    run_until(at, job, lambda s: s.state == "failed", timeout=60)
+    errors = [e.value for e in at.error]
+    assert any("no-such-folder" in e and "What to do" in e for e in errors), errors
+    assert not any("Traceback" in e for e in errors)

@@ -1,0 +1,158 @@
+"""Plotly figures for training curves (pure: they return figures and never call st.*)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import plotly.graph_objects as go
+
+# One colour per run, one dash per metric: overlaid runs stay distinguishable in print too.
+PALETTE = ("#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+LABELS = {
+    "loss_d": "D loss",
+    "loss_g": "G loss",
+    "d_real": "D(x)",
+    "d_fake": "D(G(z))",
+    "critic_real": "critic(x)",
+    "critic_fake": "critic(G(z))",
+    "wasserstein": "Wasserstein estimate",
+    "gp": "gradient penalty",
+    "fid": "FID",
+    "kid": "KID",
+    "img_s": "images/s",
+}
+
+
+def ema(values: Sequence[float], smoothing: float) -> list[float]:
+    """Debiased exponential moving average (TensorBoard style): the first points are not pulled to 0."""
+    if not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"smoothing={smoothing!r} must be from 0 to below 1")
+    if smoothing == 0.0:
+        return [float(v) for v in values]
+    out, acc, weight = [], 0.0, 0.0
+    for v in values:
+        acc = smoothing * acc + (1.0 - smoothing) * float(v)
+        weight = smoothing * weight + (1.0 - smoothing)
+        out.append(acc / weight)
+    return out
+
+
+def downsample_points(xs: list[Any], ys: list[Any], max_points: int) -> tuple[list[Any], list[Any]]:
+    """Every k-th point so at most max_points remain; the last point is always kept."""
+    if max_points < 2:
+        raise ValueError(f"max_points={max_points!r} must be at least 2")
+    n = len(xs)
+    if n <= max_points:
+        return xs, ys
+    stride = math.ceil(n / max_points)
+    idx = list(range(0, n, stride))
+    if idx[-1] != n - 1:
+        idx[-1] = n - 1  # replace rather than append: keeps the count within max_points
+    return [xs[i] for i in idx], [ys[i] for i in idx]
+
+
+def series(history: Sequence[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    """(steps, values) of one metric, skipping records without it or with a non-finite value."""
+    xs, ys = [], []
+    for record in history:
+        value = record.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            step = int(record.get("step", len(xs)))
+            if xs and xs[-1] == step:  # quality records repeat the step of the loss record they extend
+                ys[-1] = float(value)
+                continue
+            xs.append(step)
+            ys.append(float(value))
+    return xs, ys
+
+
+def _base_layout(fig: go.Figure, title: str, y_title: str, revision: str) -> go.Figure:
+    fig.update_layout(
+        title=title or None,
+        xaxis_title="step",
+        yaxis_title=y_title,
+        # A constant uirevision keeps the user's zoom/pan when the figure is rebuilt on each poll.
+        uirevision=revision,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        margin=dict(l=10, r=10, t=40 if title else 30, b=10),
+        height=320,
+        hovermode="x unified",
+    )
+    return fig
+
+
+def loss_figure(
+    histories: dict[str, list[dict[str, Any]]],
+    keys: Sequence[str] = ("loss_d", "loss_g"),
+    *,
+    log_y: bool = False,
+    smoothing: float = 0.0,
+    max_points: int = 1500,
+    title: str = "",
+) -> go.Figure:
+    """Overlay metrics of several runs on one step axis (EMA smoothing, downsampled, zoom kept)."""
+    fig = go.Figure()
+    single = len(histories) == 1
+    flipped = False  # log scale cannot show values <= 0 (critic losses): plot magnitudes then
+    for r, (run, history) in enumerate(histories.items()):
+        for k, key in enumerate(keys):
+            xs, ys = series(history, key)
+            if not xs:
+                continue
+            ys = ema(ys, smoothing)
+            if log_y and any(v <= 0 for v in ys):
+                ys, flipped = [abs(v) or 1e-12 for v in ys], True
+            xs, ys = downsample_points(xs, ys, max_points)
+            label = LABELS.get(key, key)
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines", name=label if single else f"{run} · {label}",
+                line=dict(color=PALETTE[(k if single else r) % len(PALETTE)],
+                          dash="solid" if single else DASHES[k % len(DASHES)], width=1.8),
+            ))
+    y_title = "loss" if set(keys) <= {"loss_d", "loss_g"} else ", ".join(LABELS.get(k, k) for k in keys)
+    if flipped:
+        y_title = f"|{y_title}| (log)"
+    _base_layout(fig, title, y_title, revision=f"loss:{','.join(keys)}")
+    fig.update_yaxes(type="log" if log_y else "linear")
+    return fig
+
+
+def scores_figure(
+    history: Sequence[dict[str, Any]],
+    *,
+    smoothing: float = 0.0,
+    max_points: int = 1500,
+    title: str = "",
+) -> go.Figure:
+    """D(x) and D(G(z)) for BCE-style losses, or critic scores, Wasserstein estimate and GP for WGAN-GP."""
+    fig = go.Figure()
+    probabilities = any("d_real" in r for r in history)
+    keys = ("d_real", "d_fake") if probabilities else ("critic_real", "critic_fake", "wasserstein")
+    for k, key in enumerate(keys):
+        xs, ys = series(history, key)
+        if xs:
+            xs, ys = downsample_points(xs, ema(ys, smoothing), max_points)
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=LABELS[key],
+                                     line=dict(color=PALETTE[(k + 2) % len(PALETTE)], width=1.8)))
+    xs, ys = series(history, "gp")
+    if xs:  # the penalty lives on its own scale: a secondary axis keeps the scores readable
+        xs, ys = downsample_points(xs, ema(ys, smoothing), max_points)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=LABELS["gp"], yaxis="y2",
+                                 line=dict(color=PALETTE[5], width=1.2, dash="dot")))
+        fig.update_layout(yaxis2=dict(title="gradient penalty", overlaying="y", side="right", showgrid=False))
+    _base_layout(fig, title, "D output (probability)" if probabilities else "critic score", revision="scores")
+    if probabilities:
+        fig.update_layout(yaxis=dict(range=[0, 1.02]))
+        # 0.5 is where D cannot tell real from fake: the equilibrium a healthy GAN hovers around.
+        fig.add_hline(y=0.5, line=dict(color="grey", width=1, dash="dot"))
+    return fig
+
+
+def quality_figure(history: Sequence[dict[str, Any]], key: str = "fid", *, title: str = "") -> go.Figure:
+    """The live quality estimate (FID or KID, lower is better) against step, as markers and lines."""
+    xs, ys = series(history, key)
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", name=LABELS.get(key, key),
+                               line=dict(color=PALETTE[3])))
+    return _base_layout(fig, title, f"{LABELS.get(key, key)} (lower is better)", revision=f"quality:{key}")

@@ -1,0 +1,216 @@
+"""The Train page's job picker and live panel: controls, curves, grids, progress, errors (polled fragment)."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import streamlit as st
+
+from ganlab.jobs import JobSnapshot, TrainingJob
+from ui import state
+from ui.charts import loss_figure, quality_figure, scores_figure
+from ui.jobs import get_manager
+from ui.widgets import format_duration, show_error, show_grid, show_progress
+
+POLL_RUNNING_S = 1.0  # live panel refresh while a job trains
+POLL_QUEUED_S = 2.0
+STATE_ICONS = {"queued": "⏳", "starting": "🔄", "running": "🟢", "paused": "⏸️", "stopping": "⏹️",
+               "finished": "✅", "stopped": "⏹️", "failed": "❌", "diverged": "💥"}
+ERROR_HINTS = {
+    "failed": "Fix the setting the message names (dataset path, image size, batch size...) and start a new run.",
+    "diverged": "Lower the learning rates, switch to the wgan-gp or hinge loss, or use fp32 precision; "
+                "the last good checkpoint can be resumed from the Runs page.",
+}
+
+
+def job_label(snap: JobSnapshot) -> str:
+    """'00012-dcgan-digits · running · 120/500' for selectors and the sidebar."""
+    total = f"/{snap.total_steps}" if snap.total_steps else ""
+    return f"{STATE_ICONS.get(snap.state, '')} {snap.run_id} · {snap.state} · {snap.step}{total}"
+
+
+def pick_job() -> TrainingJob | None:
+    """Selector over every job of this process (all tabs see all jobs); newest active job by default."""
+    manager = get_manager()
+    jobs = manager.jobs()
+    if not jobs:
+        return None
+    ids = [job.job_id for job in jobs]
+    follow = st.session_state.pop(state.FOLLOW_NEWEST, None)
+    if follow in ids:
+        st.session_state[state.SELECTED_JOB] = follow
+    elif st.session_state.get(state.SELECTED_JOB) not in ids:
+        active = [job.job_id for job in jobs if job.snapshot().active]
+        st.session_state[state.SELECTED_JOB] = (active or ids)[0]
+    # Labels stay constant (no state or step): in the browser a label that changed between runs was
+    # seen to stay stale in the closed selectbox; the panel below shows the live state instead.
+    names = {job.job_id: job.run.display_name for job in jobs}
+    job_id = st.selectbox("Job", ids, key=state.SELECTED_JOB,
+                          format_func=lambda i: i if names.get(i, i) == i else f"{names[i]} ({i})",
+                          help="Every training job of this app, from every browser tab; newest first.")
+    return manager.get(job_id)
+
+
+def _act(job: TrainingJob, action: Callable[[], None], until: Callable[[JobSnapshot], bool]) -> None:
+    """Run a control action, then wait briefly for the job to show its effect (snappy, testable UI)."""
+    try:
+        action()
+        job.wait_for(until, timeout=10.0)
+    except ValueError as exc:  # e.g. a single step on a job that just stopped being paused
+        show_error(exc, hint="Pause the job first; single steps work only while it is paused.")
+    except TimeoutError:
+        pass  # the panel keeps polling; the effect shows on a later refresh
+
+
+def controls(job: TrainingJob, snap: JobSnapshot) -> None:
+    """Pause / Resume / Stop, and while paused Step D / Step G / Step both."""
+    manager = get_manager()
+    cols = st.columns(5)
+    if snap.state == "queued":
+        if cols[0].button("Cancel", key="job.cancel", icon=":material/close:"):
+            manager.cancel(job.job_id)
+            st.rerun(scope="app")
+        return
+    if not snap.active:
+        return
+    if snap.state == "paused":
+        if cols[0].button("Resume", key="job.resume", icon=":material/play_arrow:", type="primary"):
+            _act(job, job.resume, lambda s: s.state != "paused")
+            st.rerun(scope="app")
+        d0, g0 = snap.d_updates, snap.g_updates
+        if cols[2].button("Step D", key="job.step_d", help="One discriminator update"):
+            _act(job, job.step_d, lambda s: s.d_updates > d0)
+        if cols[3].button("Step G", key="job.step_g", help="One generator update"):
+            _act(job, job.step_g, lambda s: s.g_updates > g0)
+        if cols[4].button("Step both", key="job.step_both", help="One full iteration (D then G)"):
+            _act(job, job.step_both, lambda s: s.step > snap.step)
+    elif snap.state in ("starting", "running"):
+        if cols[0].button("Pause", key="job.pause", icon=":material/pause:"):
+            _act(job, job.pause, lambda s: s.state == "paused" or not s.active)
+            st.rerun(scope="app")
+    if snap.state != "stopping" and cols[1].button("Stop", key="job.stop", icon=":material/stop:"):
+        with st.spinner("Stopping and saving a checkpoint…"):
+            manager.cancel(job.job_id)
+        st.rerun(scope="app")
+
+
+def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
+    """Newest fixed-noise grid, and a slider through the grids saved earlier."""
+    left, right = st.columns(2)
+    with left:
+        if snap.grid is not None:
+            show_grid(snap.grid, caption=f"newest grid · step {snap.grid_step}")
+        else:
+            st.info("The first sample grid appears once the data is loaded.")
+    samples = job.run.sample_paths()
+    with right:
+        if len(samples) < 2:
+            st.caption("Earlier grids appear here as training saves them.")
+            return
+        steps = [s for s, _ in samples]
+        # Follow the newest grid unless the user moved the slider back.
+        last_max = st.session_state.get(state.GRID_STEP + ".max")
+        if st.session_state.get(state.GRID_STEP) not in steps or st.session_state[state.GRID_STEP] == last_max:
+            st.session_state[state.GRID_STEP] = steps[-1]
+        st.session_state[state.GRID_STEP + ".max"] = steps[-1]
+        step = st.select_slider("Grid at step", steps, key=state.GRID_STEP)
+        show_grid(dict(samples)[step], caption=f"step {step}")
+
+
+def _quality(history: list[dict], note: str = "") -> None:
+    if note:  # say why there is no quality figure instead of inventing one
+        st.caption(f"Live quality: {note}.")
+    for key in ("fid", "kid"):
+        points = [r for r in history if key in r]
+        if points:
+            last, prev = points[-1][key], points[-2][key] if len(points) > 1 else None
+            extractor = points[-1].get("extractor")
+            st.metric(f"Live {key.upper()} (lower is better)", f"{last:.3g}",
+                      delta=None if prev is None else f"{last - prev:+.3g}", delta_color="inverse",
+                      help=f"Measured on {extractor} features against the training images" if extractor else None)
+            if len(points) > 1:
+                st.plotly_chart(quality_figure(points, key), key=f"live.{key}")
+
+
+def poll_interval(snap: JobSnapshot) -> float | None:
+    """Seconds between live-panel refreshes for this job state; None (no polling) once it has ended."""
+    if not snap.active:
+        return None
+    return POLL_QUEUED_S if snap.state == "queued" else POLL_RUNNING_S
+
+
+def panel_body(job_id: str, every: float | None) -> None:
+    """One refresh of the live panel for a job (the body of the polled fragment)."""
+    job = get_manager().get(job_id)
+    if job is None:
+        st.warning("This job is gone (the app was restarted); its run is listed on the Runs page.")
+        return
+    snap = job.snapshot()
+    if poll_interval(snap) != every:
+        st.rerun(scope="app")  # redefine the fragment with the new interval (None stops polling)
+    st.markdown(f"**{job.run.display_name}** · {STATE_ICONS.get(snap.state, '')} `{snap.state}`"
+                + (f" · {snap.hardware}" if snap.hardware else "") + (f" · {snap.message}" if snap.message else ""))
+    if snap.state == "queued":
+        pos = get_manager().queue_position(job_id)
+        st.info(f"Queued{f' (position {pos})' if pos else ''}: one job trains at a time; this one starts "
+                "by itself when the running job ends. Stop that job to start this one sooner.")
+    if snap.state in ERROR_HINTS and snap.error:
+        show_error(snap.error, hint=ERROR_HINTS[snap.state])
+    controls(job, snap)
+    snap = job.snapshot()  # a single step just taken shows at once
+    show_progress(snap.step, snap.total_steps, snap.latest, snap.state)
+    latest = snap.latest
+    cols = st.columns(5)
+    cols[0].metric("images / s", f"{latest.get('img_s', 0):,.0f}" if latest else "—")
+    cols[1].metric("D updates", f"{snap.d_updates:,}")
+    cols[2].metric("G updates", f"{snap.g_updates:,}")
+    cols[3].metric("D loss", f"{latest['loss_d']:.3f}" if "loss_d" in latest else "—")
+    cols[4].metric("G loss", f"{latest['loss_g']:.3f}" if "loss_g" in latest else "—")
+    history = list(snap.history)
+    if history:
+        c1, c2 = st.columns([1, 3])
+        log_y = c1.toggle("Log scale", key=state.LOG_Y)
+        smoothing = c2.slider("Smoothing", 0.0, 0.99, step=0.01, key=state.SMOOTHING)
+        left, right = st.columns(2)
+        left.plotly_chart(loss_figure({snap.run_id: history}, log_y=log_y, smoothing=smoothing,
+                                      title="Losses"), key="live.loss")
+        right.plotly_chart(scores_figure(history, smoothing=smoothing, title="Discriminator outputs"),
+                           key="live.scores")
+        _quality(history, snap.quality_note)
+    _grids(job, snap)
+    if snap.active:
+        st.caption(f"Updated {time.strftime('%H:%M:%S')} · elapsed {format_duration(latest.get('elapsed'))}. "
+                   "Training continues if you leave this page or close the tab.")
+
+
+def live_panel(job: TrainingJob) -> None:
+    """The live panel as a fragment that polls only while the job is active (run_every=None otherwise)."""
+    st.session_state.setdefault(state.LOG_Y, False)
+    st.session_state.setdefault(state.SMOOTHING, 0.6)
+    every = poll_interval(job.snapshot())
+    st.fragment(panel_body, run_every=every)(job.job_id, every)
+
+
+def _sidebar_body(had_active: bool, train_page: str | None) -> None:
+    snaps = get_manager().snapshots()
+    active = [s for s in snaps if s.active]
+    if bool(active) != had_active:
+        st.rerun(scope="app")  # a job started or ended: refresh the page and switch polling on/off
+    st.subheader("Training jobs")
+    if not snaps:
+        st.caption("No jobs yet.")
+    for snap in (active or snaps[:1]):
+        st.caption(job_label(snap))
+        if snap.total_steps:
+            st.progress(snap.progress)
+    if len(snaps) > len(active or snaps[:1]):
+        st.caption(f"{len(snaps) - len(active or snaps[:1])} more finished or stopped")
+    if train_page and snaps:
+        st.page_link(train_page, label="Open Train", icon=":material/monitoring:")
+
+
+def jobs_sidebar(train_page: str | None = "views/train.py") -> None:
+    """Sidebar summary of this process's jobs (state, step/total), polled only while one is active."""
+    had_active = any(s.active for s in get_manager().snapshots())
+    st.fragment(_sidebar_body, run_every=2.0 if had_active else None)(had_active, train_page)

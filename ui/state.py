@@ -1,0 +1,25 @@
+"""Session-state keys used across pages, in one place so pages never collide on a name."""
+
+from __future__ import annotations
+
+# Train page
+SELECTED_JOB = "train.selected_job"  # job id shown in the live panel
+FOLLOW_NEWEST = "train.follow_newest"  # job id just submitted: select it on the next run
+FLASH = "train.flash"  # (kind, text) message shown once after a rerun
+PRESET = "train.preset"  # preset selectbox
+LOG_Y = "train.log_y"
+SMOOTHING = "train.smoothing"
+GRID_STEP = "train.grid_step"  # slider through saved sample grids
+UPLOAD_DIR = "train.upload_dir"  # folder an uploaded zip was extracted to
+
+# Home page
+GALLERY_SEED = "home.seed."  # + model name: seed of that model's gallery grid
+
+# Form fields: every TrainConfig field widget uses FORM_PREFIX + field name as its key,
+# so presets can write values straight into the widgets.
+FORM_PREFIX = "cfg."
+
+
+def form_key(field: str) -> str:
+    """Session key of the widget that edits TrainConfig.<field>."""
+    return FORM_PREFIX + field

@@ -1,0 +1,167 @@
+"""Small display helpers shared by pages: sharp sample grids, error boxes, progress with ETA."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from ganlab import media
+
+
+def as_pil(image: np.ndarray | Image.Image | str | Path) -> Image.Image:
+    """A uint8 array (H, W[, C]), PIL image or PNG path as a PIL image; unreadable input is a ValueError."""
+    if isinstance(image, (str, Path)):
+        try:
+            with Image.open(image) as src:
+                pil = src.convert("RGB") if src.mode not in ("L", "RGB", "RGBA") else src.copy()
+        except OSError as exc:
+            raise ValueError(f"cannot read image {Path(image).name}: {exc}") from None
+    elif isinstance(image, Image.Image):
+        pil = image
+    else:
+        array = np.asarray(image)
+        if array.dtype != np.uint8:
+            raise ValueError(f"grid arrays must be uint8 (use ganlab.media.to_uint8), got {array.dtype}")
+        if array.ndim == 3 and array.shape[2] == 1:
+            array = array[:, :, 0]
+        pil = Image.fromarray(array)
+    return pil
+
+
+def show_grid(
+    image: np.ndarray | Image.Image | str | Path,
+    caption: str = "",
+    min_width: int = 256,
+    *,
+    width: int | str = "content",
+) -> None:
+    """Show a sample grid crisply: nearest-neighbour upscale of small images, lossless PNG."""
+    try:
+        pil = media.upscale_nearest(as_pil(image), min_width)
+    except ValueError as exc:
+        show_error(exc)
+        return
+    st.image(pil, caption=caption or None, output_format="PNG", width=width)
+
+
+def error_text(exc_or_message: BaseException | str) -> str:
+    """A one-paragraph, traceback-free message for a user-facing error."""
+    if isinstance(exc_or_message, BaseException):
+        text = str(exc_or_message).strip() or type(exc_or_message).__name__
+        # ValueErrors are ours and already name the bad value; others get their type for context.
+        if not isinstance(exc_or_message, ValueError):
+            text = f"{type(exc_or_message).__name__}: {text}"
+        return text.splitlines()[0] if len(text) > 600 else text
+    return str(exc_or_message).strip()
+
+
+def show_error(exc_or_message: BaseException | str, hint: str = "") -> None:
+    """st.error with the message and what to do about it; never a traceback."""
+    text = error_text(exc_or_message)
+    if hint:
+        text = f"{text}\n\n**What to do:** {hint}"
+    st.error(text, icon=":material/error:")
+
+
+def format_duration(seconds: float | None) -> str:
+    """'1h 02m', '3m 20s', '12s' or '—' for unknown."""
+    if seconds is None or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+def progress_text(step: int, total: int, latest: dict[str, Any], state: str) -> str:
+    """'step 120 / 500 · 24% · ETA 1m 10s' (ETA only while training)."""
+    if not total:
+        return f"step {step} · {state}"
+    text = f"step {step:,} / {total:,} · {100 * min(step / total, 1):.0f}%"
+    if state == "running" and latest.get("eta") is not None:
+        text += f" · ETA {format_duration(latest.get('eta'))}"
+    if latest.get("elapsed") is not None:
+        text += f" · trained {format_duration(latest.get('elapsed'))}"
+    return text
+
+
+def show_progress(step: int, total: int, latest: dict[str, Any], state: str) -> None:
+    """A progress bar whose label carries step, percentage and ETA."""
+    st.progress(min(step / total, 1.0) if total else 0.0, text=progress_text(step, total, latest, state))
+
+
+def show_flash(key: str) -> None:
+    """Show (once) a (kind, text) message a callback or an earlier run left in session state."""
+    flash = st.session_state.pop(key, None)
+    if flash:
+        kind, text = flash
+        {"error": st.error, "success": st.success, "warning": st.warning}.get(kind, st.info)(text)
+
+
+@st.cache_data(max_entries=8, show_spinner="Loading the dataset preview…")
+def dataset_preview(name: str, size: int, channels: int, path: str, subset: str,
+                    shown: int = 64) -> tuple[np.ndarray, int, tuple[str, ...]]:
+    """(grid uint8 HxWxC of the first images, image count, class names); cached per dataset settings."""
+    import torch
+
+    from ganlab import data
+    from ganlab.data.base import pick_indices
+
+    info = data.dataset_info(name)
+    if info["needs_path"]:
+        # Folders can be large: preview a few images, count files by scanning (no decoding).
+        folder = data.extract_zip(path) if name == "zip" and path else path
+        count = len(data.scan_folder(folder).files)
+        ds = data.load_dataset(name, size=size, channels=channels, path=path, subset=subset, max_images=shown)
+    else:
+        ds = data.load_dataset(name, size=size, channels=channels, path=path, subset=subset)
+        count = len(ds)
+    idx = torch.from_numpy(pick_indices(len(ds), shown))
+    grid = media.make_grid_image(ds.images[idx], nrow=8)
+    return np.asarray(grid.convert("RGB")), count, tuple(ds.class_names)
+
+
+def show_dataset_preview(name: str, size: int, channels: int, path: str, subset: str) -> int | None:
+    """Draw the preview grid and image count; returns the count, or None after showing the error."""
+    if name in ("folder", "zip") and not str(path).strip():
+        st.info("Enter a folder path (or upload a zip) to preview the images.")
+        return None
+    try:
+        grid, count, classes = dataset_preview(name, size, channels, path, subset)
+    except Exception as exc:  # noqa: BLE001 - any loading problem becomes a message, never a traceback
+        show_error(exc, hint="Check the path or choose another dataset; offline, use digits, emoji, "
+                             "or a local folder.")
+        return None
+    show_grid(grid, caption=f"{count:,} images" + (f" · {len(classes)} classes" if classes else ""))
+    return count
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading generator…")
+def cached_generator(path: str, mtime_ns: int):  # noqa: ANN201 - LoadedGenerator (import deferred)
+    """A generator loaded once per file version (mtime in the key: a re-exported file reloads)."""
+    from ganlab.checkpoint import load_generator
+
+    return load_generator(path)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def seed_grid(path: str, mtime_ns: int, seed: int, count: int = 16) -> np.ndarray:
+    """uint8 grid (H, W, C) of images for seeds seed..seed+count-1 (classes cycle for conditional models)."""
+    import torch
+
+    from ganlab.latent import z_batch
+
+    loaded = cached_generator(path, mtime_ns)
+    mc = loaded.model_config
+    z = z_batch([seed + i for i in range(count)], mc.z_dim)
+    labels = torch.arange(count) % mc.num_classes if mc.num_classes else None
+    with torch.no_grad():
+        images = loaded.generator(z, labels)  # (N, C, H, W) in [-1, 1]
+    return np.asarray(media.make_grid_image(images, nrow=math.ceil(math.sqrt(count))).convert("RGB"))
