@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from ui.live import jobs_sidebar
 
-ROOT = Path(__file__).resolve().parent
-# (file, title, icon): a page appears only once its file exists, so the app runs while pages are written.
+# Pages live in views/, not pages/: a pages/ folder makes Streamlit fall back to its legacy
+# auto-discovery when a page URL is the first request, which bypasses this router.
 PAGES = [
     ("views/home.py", "Home", ":material/home:"),
     ("views/train.py", "Train", ":material/model_training:"),
@@ -19,9 +17,8 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="GAN Lab", page_icon=":material/auto_awesome:", layout="wide")
-pages = [st.Page(path, title=title, icon=icon, default=(i == 0))
-         for i, (path, title, icon) in enumerate(PAGES) if (ROOT / path).is_file()]
-current = st.navigation(pages)
+current = st.navigation([st.Page(path, title=title, icon=icon, default=(i == 0))
+                         for i, (path, title, icon) in enumerate(PAGES)])
 with st.sidebar:
-    jobs_sidebar("views/train.py" if (ROOT / "views/train.py").is_file() else None)
+    jobs_sidebar("views/train.py")
 current.run()

@@ -54,50 +54,75 @@ class _Sigmoid(nn.Module):
         return torch.sigmoid(self.net(x))
 
 
-def _loader(images: torch.Tensor, batch: int) -> DataLoader:
+def make_loader(images: torch.Tensor, batch: int) -> DataLoader:
     # The example normalises floats up front and batches through a DataLoader.
     data = TensorDataset(images.float().div(127.5).sub(1.0))
     return DataLoader(data, batch_size=batch, shuffle=True, drop_last=True)
 
 
+def weights_init(m: nn.Module) -> None:
+    """The example's init: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02), biases 0."""
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+class ExampleLoop:
+    """One iteration of the example's training loop, kept as written (fp32, BCELoss, .item() per step)."""
+
+    def __init__(self, nc: int = 3, nz: int = 100, generator: nn.Module | None = None,
+                 discriminator: nn.Module | None = None) -> None:
+        self.nz = nz
+        self.net_g = generator or ExampleGenerator(nz=nz, nc=nc)
+        self.net_d = _Sigmoid(discriminator) if discriminator is not None else ExampleDiscriminator(nc=nc)
+        if generator is None:
+            self.net_g.apply(weights_init)
+            self.net_d.apply(weights_init)
+        self.flat_z = generator is not None  # ganlab generators take (N, z); the example's take (N, z, 1, 1)
+        self.criterion = nn.BCELoss()
+        self.opt_d = torch.optim.Adam(self.net_d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.opt_g = torch.optim.Adam(self.net_g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+    def step(self, real: torch.Tensor) -> tuple[float, float, float, float, float]:
+        """(loss_D, loss_G, D(x), D(G(z)) before and after the D update), read back every step."""
+        b = real.size(0)
+        self.net_d.zero_grad()
+        label = torch.full((b,), 1.0)
+        output = self.net_d(real).view(-1)
+        err_real = self.criterion(output, label)
+        err_real.backward()
+        d_x = output.mean().item()
+        noise = torch.randn(b, self.nz) if self.flat_z else torch.randn(b, self.nz, 1, 1)
+        fake = self.net_g(noise)
+        label.fill_(0.0)
+        output = self.net_d(fake.detach()).view(-1)
+        err_fake = self.criterion(output, label)
+        err_fake.backward()
+        d_g_z1 = output.mean().item()
+        self.opt_d.step()
+        self.net_g.zero_grad()
+        label.fill_(1.0)
+        output = self.net_d(fake).view(-1)
+        err_g = self.criterion(output, label)
+        err_g.backward()
+        d_g_z2 = output.mean().item()
+        self.opt_g.step()
+        return (err_real + err_fake).item(), err_g.item(), d_x, d_g_z1, d_g_z2
+
+
 def baseline_dcgan_rate(images: torch.Tensor, iters: int, *, generator: nn.Module | None = None,
                         discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64) -> float:
-    """Images/s of the example's loop: fp32, NCHW, BCELoss on sigmoid, .item() three times per step."""
-    nc = images.shape[1]
-    net_g = generator or ExampleGenerator(nz=nz, nc=nc)
-    net_d = _Sigmoid(discriminator) if discriminator is not None else ExampleDiscriminator(nc=nc)
-    flat_z = generator is not None  # ganlab generators take (N, z); the example's take (N, z, 1, 1)
-    criterion = nn.BCELoss()
-    opt_d = torch.optim.Adam(net_d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(net_g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    loader = _loader(images, batch)
-    done, start = -2, 0.0  # two warm-up iterations
+    """Images/s of the example's loop over a DataLoader (two warm-up iterations first)."""
+    loop = ExampleLoop(nc=images.shape[1], nz=nz, generator=generator, discriminator=discriminator)
+    loader = make_loader(images, batch)
+    done, start = -2, 0.0
     while done < iters:
         for (real,) in loader:
             if done == 0:
                 start = time.perf_counter()
-            b = real.size(0)
-            net_d.zero_grad()
-            label = torch.full((b,), 1.0)
-            output = net_d(real).view(-1)
-            err_real = criterion(output, label)
-            err_real.backward()
-            _ = output.mean().item()
-            noise = torch.randn(b, nz) if flat_z else torch.randn(b, nz, 1, 1)
-            fake = net_g(noise)
-            label.fill_(0.0)
-            output = net_d(fake.detach()).view(-1)
-            err_fake = criterion(output, label)
-            err_fake.backward()
-            _ = output.mean().item()
-            opt_d.step()
-            net_g.zero_grad()
-            label.fill_(1.0)
-            output = net_d(fake).view(-1)
-            err_g = criterion(output, label)
-            err_g.backward()
-            _ = (err_real + err_fake).item(), err_g.item()
-            opt_g.step()
+            loop.step(real)
             done += 1
             if done >= iters:
                 break
@@ -109,7 +134,7 @@ def baseline_wgangp_rate(images: torch.Tensor, iters: int, generator: nn.Module,
     """Images/s (real images through the critic) of a plain WGAN-GP loop: fp32, .item() every step."""
     opt_d = torch.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.0, 0.9))
     opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4, betas=(0.0, 0.9))
-    loader = _loader(images, batch)
+    loader = make_loader(images, batch)
     done, start, critic_steps = -1, 0.0, 0
     while done < iters:
         for (real,) in loader:

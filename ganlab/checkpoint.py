@@ -7,8 +7,8 @@ import io
 import json
 import os
 import pickle
+import re
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via temp file + fsync + rename so a crash leaves either the old or the new file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The writer's pid is part of the temp name so a later save can tell an orphan (writer killed) from
+    # a write in progress.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -41,6 +43,31 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+    _remove_orphaned_temps(path.parent)
+
+
+_TEMP_NAME = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}\.tmp")  # .<target>.<pid>.<mkstemp random>.tmp
+
+
+def _remove_orphaned_temps(folder: Path) -> None:
+    """Delete temp files left in folder by writers that died (SIGKILL, power loss): crashes must not fill the disk."""
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
+        return
+    for tmp in folder.glob(".*.tmp"):
+        match = _TEMP_NAME.fullmatch(tmp.name)
+        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive but someone else's
+        return True
+    return True
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
@@ -58,17 +85,27 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint with weights_only=True: tensors and plain data only, never code."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {path} is a folder, not a checkpoint file")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise CheckpointError(
-            f"checkpoint {path.name} was refused: it contains objects other than weights and plain data "
-            f"(weights-only loading blocks code in pickles). Detail: {str(exc).splitlines()[0]}"
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint {path.name} is unreadable or truncated: {str(exc).splitlines()[0]}") from None
+        # torch's message starts with advice to retry with weights_only=False: never show that to a user.
+        text = str(exc)
+        found = re.search(r"GLOBAL (\S+)|allowlisted via `add_safe_globals` but got (.+)", text)
+        if found:
+            raise CheckpointError(
+                f"checkpoint {path.name} was refused: it contains objects other than weights and plain data "
+                f"({found.group(1) or found.group(2)}); weights-only loading never runs code from a file"
+            ) from None
+        reasons = [line.strip() for line in text.splitlines() if line.strip()
+                   and not line.startswith(("Weights only load failed", "Please file an issue", "Check the doc"))]
+        raise CheckpointError(f"checkpoint {path.name} is unreadable or truncated: "
+                              f"{reasons[0] if reasons else 'not a PyTorch checkpoint'}") from None
+    except Exception as exc:  # noqa: BLE001 - damaged files make the unpickler raise IndexError, KeyError, ...
+        raise CheckpointError(f"checkpoint {path.name} is unreadable or truncated: {_first_line(exc)}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path.name} is not a GAN Lab checkpoint (format {FORMAT} expected)")
     return data
@@ -112,17 +149,23 @@ def load_generator(path: str | Path, *, use_ema: bool = True, device: str | torc
         mc = ModelConfig.from_dict(data["model_config"])
     except (KeyError, ConfigError) as exc:
         raise CheckpointError(f"{path.name}: model config missing or invalid ({exc})") from None
-    ema_state = data.get("ema")
-    use = bool(use_ema and ema_state)
-    generator = build_from_state(mc, ema_state if use else data["G"], path.name)
-    return LoadedGenerator(
-        generator=generator.to(device),
-        model_config=mc,
-        class_names=tuple(data.get("class_names") or ()),
-        step=int(data.get("step", 0)),
-        source=str(path),
-        used_ema=use,
-    )
+    try:
+        ema_state = data.get("ema")
+        use = bool(use_ema and ema_state)
+        generator = build_from_state(mc, ema_state if use else data["G"], path.name)
+        return LoadedGenerator(
+            generator=generator.to(device),
+            model_config=mc,
+            class_names=tuple(str(c) for c in data.get("class_names") or ()),
+            step=int(data.get("step", 0)),
+            source=str(path),
+            used_ema=use,
+        )
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a hand-made or damaged payload
+        raise CheckpointError(f"{path.name}: generator weights missing or malformed ({type(exc).__name__}: "
+                              f"{_first_line(exc)})") from None
 
 
 def _load_pretrained(path: Path, device: str | torch.device) -> LoadedGenerator:
@@ -150,6 +193,10 @@ def _load_pretrained(path: Path, device: str | torch.device) -> LoadedGenerator:
         used_ema=bool(card.get("ema", False)),
         card=card,
     )
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _fsync_dir(directory: Path) -> None:

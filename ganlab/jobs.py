@@ -228,7 +228,7 @@ class TrainingJob:
             self._history = [r for r in self._history if r.get("step", 0) <= t.step]
             self._set(state="paused" if self._paused else "running", step=t.step, total_steps=t.total_steps,
                       config=self.config, hardware=hw, quality_note=t.quality_note,
-                      message=f"{t.num_images} images from {t.dataset_name}",
+                      message=f"{t.num_images} images from {t.dataset_name}" + _skip_note(t),
                       history=tuple(self._history))
         self.run.update_status(started=time.time(), state="running", hardware=hw, total_steps=t.total_steps)
         if t.step == 0:  # a grid before the first step shows the untrained generator
@@ -313,3 +313,10 @@ def _out_of_memory(exc: BaseException) -> bool:
         return True
     text = str(exc)
     return isinstance(exc, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)
+
+
+def _skip_note(trainer: Trainer) -> str:
+    """' (3 files skipped: a.jpg: not an image; ...)' so users learn which files were left out."""
+    if not trainer.num_skipped:
+        return ""
+    return f" ({trainer.num_skipped} files skipped: {'; '.join(trainer.skipped[:3])})"

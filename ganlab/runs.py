@@ -59,10 +59,10 @@ class Run:
         return latest if latest.is_file() else None
 
     def config(self) -> TrainConfig:
+        if not self.config_path.is_file():
+            raise RunError(f"run {self.id} has no config.json")
         try:
             return TrainConfig.load(self.config_path)
-        except FileNotFoundError:
-            raise RunError(f"run {self.id} has no config.json") from None
         except ConfigError as exc:
             raise RunError(f"run {self.id}: config.json is invalid: {exc}") from None
 
@@ -121,6 +121,23 @@ class Run:
                 except json.JSONDecodeError:
                     continue
         return out
+
+    def truncate_metrics(self, after_step: int) -> None:
+        """Drop records logged after after_step (a resume restarts there) and lines cut short by a crash."""
+        records = self.read_metrics()
+        kept = [r for r in records if isinstance(r, dict) and isinstance(r.get("step", 0), (int, float))
+                and r.get("step", 0) <= after_step]
+        if self.metrics_path.is_file() and (len(kept) != len(records) or not self._metrics_end_clean()):
+            text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept)
+            atomic_write_bytes(self.metrics_path, text.encode())
+
+    def _metrics_end_clean(self) -> bool:
+        with open(self.metrics_path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return True
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) == b"\n"
 
     def sample_paths(self) -> list[tuple[int, Path]]:
         """(step, path) of every saved fixed-noise grid, oldest first."""

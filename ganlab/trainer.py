@@ -63,6 +63,8 @@ class Trainer:
         self.dataset_name = dataset.name
         self.num_images = len(dataset)
         self.class_names = tuple(dataset.class_names)
+        self.num_skipped = int(getattr(dataset, "num_skipped", 0))  # unreadable files left out of a folder
+        self.skipped = tuple(getattr(dataset, "skipped", ()))
         self.model_config = config.model_config(num_classes=dataset.num_classes, channels=dataset.channels)
         self.total_steps = config.total_steps(self.num_images)
 

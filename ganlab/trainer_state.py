@@ -106,6 +106,7 @@ def resume_trainer(run: Run, *, config_overrides: dict[str, Any] | None = None, 
         run.write_config(config)
     trainer = Trainer(config, run, **kwargs)
     restore(trainer, data)
+    run.truncate_metrics(trainer.step)  # after a crash, records past the checkpoint are logged again
     return trainer
 
 

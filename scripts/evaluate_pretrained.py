@@ -24,13 +24,15 @@ TEST_SUBSET = {"fashion-mnist": "test", "mnist": "test"}
 
 
 def real_split(dataset: str, size: int, channels: int, test: bool) -> torch.Tensor:
-    """Test split where the dataset has one; digits has none, so a fixed 20% hold-out by index stands in."""
+    """Test split where the dataset has one; for digits the extractor's own stratified 20% hold-out."""
     if dataset in TEST_SUBSET:
         return load_dataset(dataset, size=size, channels=channels, subset=TEST_SUBSET[dataset] if test else "").images
-    images = load_dataset(dataset, size=size, channels=channels).images
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
-    cut = len(images) // 5
-    return images[order[:cut]] if test else images[order[cut:]]
+    from sklearn.model_selection import train_test_split
+
+    data = load_dataset(dataset, size=size, channels=channels)
+    idx_train, idx_test = train_test_split(list(range(len(data))), test_size=0.2, stratify=data.labels.numpy(),
+                                           random_state=0)  # the split of pretrained/extractors/digits.json
+    return data.images[torch.tensor(idx_test if test else idx_train)]
 
 
 def evaluate(card: dict, n_fake: int = N_FAKE) -> dict | None:
@@ -57,7 +59,7 @@ def evaluate(card: dict, n_fake: int = N_FAKE) -> dict | None:
         "real_floor_kid": round(floor["kid"], 5),
         "coverage": [round(c, 4) for c in result["coverage"]] if result["coverage"] else None,
         "real_floor_coverage": [round(c, 4) for c in floor["coverage"]] if floor["coverage"] else None,
-        "against": "test split" if card["dataset"] in TEST_SUBSET else "20% hold-out (seed 0)",
+        "against": "test split" if card["dataset"] in TEST_SUBSET else "stratified 20% hold-out (seed 0)",
         "command": f"python scripts/evaluate_pretrained.py {card['name']}",
     }
 

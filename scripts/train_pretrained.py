@@ -26,14 +26,14 @@ RECIPES: dict[str, dict] = {
     "fashion-dcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", batch_size=128, epochs=6,
                           g_channels=64, d_channels=64, z_dim=100, ema=0.999),
     "fashion-wgangp": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="wgan-gp", batch_size=64,
-                           epochs=12, d_steps=5, lr_g=2e-4, lr_d=2e-4, beta1=0.0, beta2=0.9, gp_lambda=10.0,
+                           epochs=5, d_steps=5, lr_g=2e-4, lr_d=2e-4, beta1=0.0, beta2=0.9, gp_lambda=10.0,
                            g_channels=64, d_channels=64, z_dim=100, ema=0.999),
     "fashion-mlp": dict(dataset="fashion-mnist", img_size=28, arch="mlp", loss="bce", batch_size=128, epochs=30,
                         mlp_hidden=(256, 512, 1024), dropout=0.3, z_dim=100, ema=0.999),
     "fashion-cdcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", conditional=True,
                            batch_size=128, epochs=6, g_channels=64, d_channels=64, z_dim=100, ema=0.999),
     "emoji-dcgan": dict(dataset="emoji", data_subset="all", img_size=64, channels=3, arch="dcgan", loss="bce",
-                        batch_size=64, epochs=40, g_channels=64, d_channels=64, z_dim=100, flip=True, ema=0.999),
+                        batch_size=64, epochs=25, g_channels=64, d_channels=64, z_dim=100, flip=True, ema=0.999),
 }
 
 

@@ -25,3 +25,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: long-running test (run with -m slow)")
     config.addinivalue_line("markers", "e2e: real-browser end-to-end test")
     os.environ.setdefault("GANLAB_TEST", "1")
+
+
+@pytest.fixture
+def manager():
+    """A fresh app-wide JobManager (the one ui.jobs.get_manager caches); every job stopped afterwards."""
+    from ui.jobs import get_manager
+
+    get_manager.clear()
+    m = get_manager()
+    yield m
+    m.shutdown()
+    assert not any(job.snapshot().active for job in m.jobs()), "a training thread outlived its test"
+    get_manager.clear()

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from ganlab.jobs import JobSnapshot, TrainingJob
@@ -15,30 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 TIMEOUT = 90  # seconds per script run: Stop waits for a checkpoint; CI machines are slow
 
-
-@pytest.fixture
-def manager(monkeypatch: pytest.MonkeyPatch):
-    """A fresh JobManager per test (GANLAB_HOME differs per test); every job stopped afterwards."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    from ui.jobs import get_manager
-
-    # AppTest resets PagesManager.uses_pages_directory before every run, so with a pages/ folder its
-    # reruns execute page files directly (legacy multipage mode) and skip app.py. A real server keeps
-    # the flag False once st.navigation ran; do the same so every run goes through app.py.
-    original_init = PagesManager.__init__
-
-    def init(self, *args, **kwargs) -> None:
-        original_init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    get_manager.clear()
-    m = get_manager()
-    yield m
-    m.shutdown()
-    assert not any(job.snapshot().active for job in m.jobs()), "a training thread outlived its test"
-    get_manager.clear()
 
 
 def open_train() -> AppTest:

@@ -15,27 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
-@pytest.fixture
-def manager(monkeypatch: pytest.MonkeyPatch):
-    """A fresh JobManager per test; every job stopped afterwards (see test_app_train.py for the patch)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    from ui.jobs import get_manager
-
-    original_init = PagesManager.__init__
-
-    def init(self, *args, **kwargs) -> None:
-        original_init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False  # as on a real server once st.navigation ran
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    get_manager.clear()
-    m = get_manager()
-    yield m
-    m.shutdown()
-    assert not any(job.snapshot().active for job in m.jobs()), "a training thread outlived its test"
-    get_manager.clear()
-
 
 def open_train() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()

@@ -107,8 +107,8 @@ def show_flash(key: str) -> None:
 
 @st.cache_data(max_entries=8, show_spinner="Loading the dataset preview…")
 def dataset_preview(name: str, size: int, channels: int, path: str, subset: str,
-                    shown: int = 64) -> tuple[np.ndarray, int, tuple[str, ...]]:
-    """(grid uint8 HxWxC of the first images, image count, class names); cached per dataset settings."""
+                    shown: int = 64) -> tuple[np.ndarray, int, tuple[str, ...], tuple[str, ...]]:
+    """(grid of the first images, image count, class names, skipped-file notes); cached per settings."""
     import torch
 
     from ganlab import data
@@ -125,7 +125,9 @@ def dataset_preview(name: str, size: int, channels: int, path: str, subset: str,
         count = len(ds)
     idx = torch.from_numpy(pick_indices(len(ds), shown))
     grid = media.make_grid_image(ds.images[idx], nrow=8)
-    return np.asarray(grid.convert("RGB")), count, tuple(ds.class_names)
+    skipped = tuple(ds.skipped) + ((f"… {ds.num_skipped - len(ds.skipped)} more",)
+                                   if ds.num_skipped > len(ds.skipped) else ())
+    return np.asarray(grid.convert("RGB")), count, tuple(ds.class_names), skipped
 
 
 def show_dataset_preview(name: str, size: int, channels: int, path: str, subset: str) -> int | None:
@@ -134,12 +136,15 @@ def show_dataset_preview(name: str, size: int, channels: int, path: str, subset:
         st.info("Enter a folder path (or upload a zip) to preview the images.")
         return None
     try:
-        grid, count, classes = dataset_preview(name, size, channels, path, subset)
+        grid, count, classes, skipped = dataset_preview(name, size, channels, path, subset)
     except Exception as exc:  # noqa: BLE001 - any loading problem becomes a message, never a traceback
         show_error(exc, hint="Check the path or choose another dataset; offline, use digits, emoji, "
                              "or a local folder.")
         return None
     show_grid(grid, caption=f"{count:,} images" + (f" · {len(classes)} classes" if classes else ""))
+    if skipped:  # files the loader left out, with why (first few)
+        with st.expander(f"{len(skipped)} unusable files skipped in the preview"):
+            st.text("\n".join(skipped))
     return count
 
 
