@@ -194,10 +194,10 @@ class TrainingJob:
         if time.monotonic() - self._last_status > STATUS_EVERY_S or event.kind == "checkpoint":
             self._write_status()
 
-    def _write_status(self, **extra: Any) -> None:
+    def _write_status(self, state: str | None = None, **extra: Any) -> None:
         snap = self.snapshot()
         self._last_status = time.monotonic()
-        self.run.update_status(state=snap.state, step=snap.step, total_steps=snap.total_steps,
+        self.run.update_status(state=state or snap.state, step=snap.step, total_steps=snap.total_steps,
                                elapsed=self._trainer.elapsed if self._trainer else 0.0,
                                last=snap.latest, hardware=snap.hardware, **extra)
 
@@ -285,8 +285,9 @@ class TrainingJob:
         if record is not None:
             self._on_event(TrainEvent("log", trainer.step, record=record))
         trainer.save()
+        # Disk first, snapshot second: whoever sees the final state in the snapshot finds it on disk too.
+        self._write_status(state=state, finished=time.time())
         self._update(state=state, message=f"{state} at step {trainer.step}")
-        self._write_status(finished=time.time())
 
     def _fail(self, exc: BaseException) -> None:
         state = "diverged" if isinstance(exc, DivergedError) else "failed"
@@ -300,11 +301,11 @@ class TrainingJob:
                        f"last checkpoint")
         elif not isinstance(exc, ValueError) and state == "failed":
             message = f"{type(exc).__name__}: {message}"
-        self._update(state=state, error=message, error_detail=traceback.format_exc(), message=message)
         try:
-            self._write_status(error=message)
+            self._write_status(state=state, error=message)
         except OSError:
-            pass  # the snapshot already carries the error; a full disk must not hide it
+            pass  # the snapshot still carries the error; a full disk must not hide it
+        self._update(state=state, error=message, error_detail=traceback.format_exc(), message=message)
 
 
 def _out_of_memory(exc: BaseException) -> bool:
