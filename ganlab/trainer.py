@@ -80,6 +80,7 @@ class Trainer:
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
         self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
         self.loss = get_loss(config.loss)
+        self._joint_d = self.model_config.d_norm != "batch"  # no cross-sample statistics in D
         self.sampler = make_sampler(dataset, config.batch_size, self.device, flip=config.flip, seed=config.seed)
         self.noise = torch.Generator(device=self.device).manual_seed(config.seed + 1)
         fixed = torch.Generator().manual_seed(config.seed + 2)
@@ -129,21 +130,32 @@ class Trainer:
             self._acc[key] = self._acc[key] + value if key in self._acc else value
             self._acc_counts[key] = self._acc_counts.get(key, 0) + 1
 
-    def d_step(self) -> None:
-        """One discriminator (critic) update on a real batch and a fresh fake batch."""
+    def d_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+        """One discriminator (critic) update on a real batch and a fresh fake batch.
+
+        keep_fake=True builds the fake batch with G's graph and returns it, so the generator step that
+        follows can reuse it instead of running G again (as the pytorch/examples recipe does).
+        """
         real, labels = self.sampler.next()
         if self.hardware.channels_last:
             real = real.contiguous(memory_format=torch.channels_last)
+        n = real.shape[0]
         self.D.requires_grad_(True)
         with self.hardware.autocast():
-            with torch.no_grad():
-                fake = self.G(self._noise(real.shape[0]), labels)
-            real_scores = self.D(real, labels).float()
-            fake_scores = self.D(fake, labels).float()
+            with torch.set_grad_enabled(keep_fake):
+                fake = self.G(self._noise(n), labels)
+            fake_d = fake.detach().to(real.dtype)
+            if self._joint_d:  # per-sample critic: one pass over real and fake together is cheaper
+                both = torch.cat([real, fake_d])
+                both_labels = None if labels is None else torch.cat([labels, labels])
+                real_scores, fake_scores = self.D(both, both_labels).float().split(n)
+            else:  # BatchNorm sees real and fake batches separately, as in the DCGAN paper
+                real_scores = self.D(real, labels).float()
+                fake_scores = self.D(fake_d, labels).float()
             loss = self.loss.d_loss(real_scores, fake_scores)
         stats = {"loss_d": loss, **self.loss.d_stats(real_scores, fake_scores)}
         if self.loss.uses_gradient_penalty:
-            gp = gradient_penalty(self.D, real, fake.float(), labels, generator=self.noise)
+            gp = gradient_penalty(self.D, real, fake_d.float(), labels, generator=self.noise)
             loss = loss + self.config.gp_lambda * gp
             stats["gp"] = gp
             stats["loss_d"] = loss
@@ -153,14 +165,18 @@ class Trainer:
         self.scaler_d.update()
         self.d_updates += 1
         self._accumulate(stats)
+        return (fake, labels) if keep_fake else None
 
-    def g_step(self) -> None:
-        """One generator update through a frozen discriminator."""
+    def g_step(self, kept: tuple[torch.Tensor, torch.Tensor | None] | None = None) -> None:
+        """One generator update through a frozen discriminator (on `kept` fakes from d_step if given)."""
         n = self.config.batch_size
         self.D.requires_grad_(False)  # D's weight gradients are not needed for G's update
-        labels = self._random_labels(n)
         with self.hardware.autocast():
-            fake = self.G(self._noise(n), labels)
+            if kept is not None:
+                fake, labels = kept
+            else:
+                labels = self._random_labels(n)
+                fake = self.G(self._noise(n), labels)
             loss = self.loss.g_loss(self.D(fake, labels).float())
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss).backward()
@@ -176,10 +192,12 @@ class Trainer:
     def train_step(self, progress: ProgressFn | None = None) -> None:
         """One iteration: d_steps critic updates, then g_steps generator updates, then ticks."""
         t0 = time.perf_counter()
-        for _ in range(self.config.d_steps):
-            self.d_step()
-        for _ in range(self.config.g_steps):
-            self.g_step()
+        kept = None
+        for i in range(self.config.d_steps):
+            kept = self.d_step(keep_fake=i == self.config.d_steps - 1)
+        for j in range(self.config.g_steps):
+            self.g_step(kept if j == 0 else None)
+        kept = None
         self.step += 1
         self.elapsed += time.perf_counter() - t0
         self._ticks(progress)
