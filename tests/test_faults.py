@@ -139,10 +139,11 @@ def test_nan_losses_in_a_job_end_it_as_diverged_keeping_last_good_checkpoint(
         monkeypatch: pytest.MonkeyPatch) -> None:
     original = Trainer.d_step
 
-    def poisoned(self: Trainer) -> None:
-        original(self)
+    def poisoned(self: Trainer, *args, **kwargs):
+        result = original(self, *args, **kwargs)
         if self.step >= 7:  # from iteration 8 on, the discriminator loss is NaN
             self._acc["loss_d"] = self._acc["loss_d"] * float("nan")
+        return result
 
     monkeypatch.setattr(Trainer, "d_step", poisoned)
     job = TrainingJob(tiny_config(max_steps=50, checkpoint_every=3, log_every=1))
