@@ -134,8 +134,16 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201 - pytest hook
+    """Remember each phase's report on the test item, so the page fixture knows whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture()
-def page(browser: object, app_server: str) -> Iterator[object]:
+def page(browser: object, app_server: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
     """A fresh 1400x900 tab on the app that accepts downloads; JavaScript errors in it fail the test."""
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     context.set_default_timeout(60_000)  # 2 shared cores: a rerun can take seconds while training runs
@@ -145,6 +153,12 @@ def page(browser: object, app_server: str) -> Iterator[object]:
     tab.base_url = app_server  # read by the test's helpers
     try:
         yield tab
+        failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+        if failed:  # what the browser showed when it failed, for the CI log
+            shot = tmp_path / "failure.png"
+            tab.screenshot(path=str(shot), full_page=True)
+            text = tab.locator("[data-testid='stMain']").inner_text(timeout=5_000)
+            print(f"--- page at failure ({tab.url}), screenshot {shot} ---\n{text[:4000]}")
     finally:
         context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
