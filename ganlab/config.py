@@ -5,14 +5,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import typing
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-class ConfigError(ValueError):
-    """A configuration value a user supplied is not allowed; the message names it."""
+from ganlab.config_fields import (
+    ConfigError,
+    check_choice,
+    check_float_range,
+    check_int_range,
+    check_positive,
+    from_dict,
+    to_jsonable,
+)
 
 
 ARCHS = ("mlp", "dcgan", "dcgan-upsample")
@@ -39,18 +44,18 @@ class ModelConfig:
     num_classes: int = 0  # > 0 makes G and D class-conditional
 
     def __post_init__(self) -> None:
-        _check_choice("arch", self.arch, ARCHS)
-        _check_choice("d_norm", self.d_norm, D_NORMS[1:])
-        _check_int_range("img_channels", self.img_channels, 1, 16)
-        _check_int_range("z_dim", self.z_dim, 1, 4096)
-        _check_int_range("g_channels", self.g_channels, 1, 2048)
-        _check_int_range("d_channels", self.d_channels, 1, 2048)
-        _check_int_range("num_classes", self.num_classes, 0, 10_000)
-        _check_float_range("dropout", self.dropout, 0.0, 0.95)
+        check_choice("arch", self.arch, ARCHS)
+        check_choice("d_norm", self.d_norm, D_NORMS[1:])
+        check_int_range("img_channels", self.img_channels, 1, 16)
+        check_int_range("z_dim", self.z_dim, 1, 4096)
+        check_int_range("g_channels", self.g_channels, 1, 2048)
+        check_int_range("d_channels", self.d_channels, 1, 2048)
+        check_int_range("num_classes", self.num_classes, 0, 10_000)
+        check_float_range("dropout", self.dropout, 0.0, 0.95)
         if not self.mlp_hidden or any(int(h) < 1 for h in self.mlp_hidden):
             raise ConfigError(f"mlp_hidden={self.mlp_hidden!r}: give one or more positive layer sizes")
         if self.arch == "mlp":
-            _check_int_range("img_size", self.img_size, 2, 256)
+            check_int_range("img_size", self.img_size, 2, 256)
         elif self.img_size not in DCGAN_SIZES:
             raise ConfigError(
                 f"img_size={self.img_size} is not supported by {self.arch}; "
@@ -62,11 +67,11 @@ class ModelConfig:
         return self.num_classes > 0
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(self)
+        return to_jsonable(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
-        return _from_dict(cls, data)
+        return from_dict(cls, data)
 
 
 @dataclass(frozen=True)
@@ -120,33 +125,33 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset:
             raise ConfigError(f"dataset={self.dataset!r}: give a dataset name")
-        _check_choice("arch", self.arch, ARCHS)
-        _check_choice("loss", self.loss, LOSSES)
-        _check_choice("d_norm", self.d_norm, D_NORMS)
-        _check_choice("device", self.device, DEVICES)
-        _check_choice("precision", self.precision, PRECISIONS)
-        _check_int_range("channels", self.channels, 0, 16)
-        _check_positive("lr_g", self.lr_g, upper=1.0)
-        _check_positive("lr_d", self.lr_d, upper=1.0)
-        _check_float_range("beta1", self.beta1, 0.0, 0.9999)
-        _check_float_range("beta2", self.beta2, 0.0, 0.99999)
-        _check_int_range("batch_size", self.batch_size, 1, 65_536)
-        _check_float_range("epochs", self.epochs, 0.0, 1e6)
-        _check_int_range("max_steps", self.max_steps, 0, 10**9)
+        check_choice("arch", self.arch, ARCHS)
+        check_choice("loss", self.loss, LOSSES)
+        check_choice("d_norm", self.d_norm, D_NORMS)
+        check_choice("device", self.device, DEVICES)
+        check_choice("precision", self.precision, PRECISIONS)
+        check_int_range("channels", self.channels, 0, 16)
+        check_positive("lr_g", self.lr_g, upper=1.0)
+        check_positive("lr_d", self.lr_d, upper=1.0)
+        check_float_range("beta1", self.beta1, 0.0, 0.9999)
+        check_float_range("beta2", self.beta2, 0.0, 0.99999)
+        check_int_range("batch_size", self.batch_size, 1, 65_536)
+        check_float_range("epochs", self.epochs, 0.0, 1e6)
+        check_int_range("max_steps", self.max_steps, 0, 10**9)
         if self.epochs <= 0 and self.max_steps <= 0:
             raise ConfigError(f"epochs={self.epochs} and max_steps={self.max_steps}: set epochs > 0 or max_steps > 0")
-        _check_float_range("ema", self.ema, 0.0, 0.99999)
-        _check_float_range("gp_lambda", self.gp_lambda, 0.0, 1e4)
-        _check_int_range("d_steps", self.d_steps, 1, 100)
-        _check_int_range("g_steps", self.g_steps, 1, 100)
-        _check_int_range("seed", self.seed, 0, 2**63 - 1)
-        _check_int_range("threads", self.threads, 0, 1024)
-        _check_int_range("log_every", self.log_every, 1, 10**9)
-        _check_int_range("sample_every", self.sample_every, 1, 10**9)
-        _check_int_range("checkpoint_every", self.checkpoint_every, 1, 10**9)
-        _check_int_range("keep_checkpoints", self.keep_checkpoints, 0, 1000)
-        _check_int_range("num_samples", self.num_samples, 1, 1024)
-        _check_int_range("quality_every", self.quality_every, 0, 10**9)
+        check_float_range("ema", self.ema, 0.0, 0.99999)
+        check_float_range("gp_lambda", self.gp_lambda, 0.0, 1e4)
+        check_int_range("d_steps", self.d_steps, 1, 100)
+        check_int_range("g_steps", self.g_steps, 1, 100)
+        check_int_range("seed", self.seed, 0, 2**63 - 1)
+        check_int_range("threads", self.threads, 0, 1024)
+        check_int_range("log_every", self.log_every, 1, 10**9)
+        check_int_range("sample_every", self.sample_every, 1, 10**9)
+        check_int_range("checkpoint_every", self.checkpoint_every, 1, 10**9)
+        check_int_range("keep_checkpoints", self.keep_checkpoints, 0, 1000)
+        check_int_range("num_samples", self.num_samples, 1, 1024)
+        check_int_range("quality_every", self.quality_every, 0, 10**9)
         if self.name and (len(self.name) > 80 or any(c in self.name for c in "/\\\0")):
             raise ConfigError(f"name={self.name!r}: use at most 80 characters and no slashes")
         # The model part validates image size vs architecture and the widths.
@@ -187,11 +192,11 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(self)
+        return to_jsonable(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        return _from_dict(cls, data)
+        return from_dict(cls, data)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -241,95 +246,6 @@ def apply_preset(config: TrainConfig, preset: str) -> TrainConfig:
     if preset not in PRESETS:
         raise ConfigError(f"preset={preset!r} is unknown; choose one of: {', '.join(PRESETS)}")
     return config.replace(**PRESETS[preset])
-
-
-# ---------------------------------------------------------------- helpers
-def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not allowed; choose one of: {', '.join(allowed)}")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_int_range(name: str, value: Any, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}")
-
-
-def _check_float_range(name: str, value: Any, low: float, high: float) -> None:
-    if not _is_number(value) or not math.isfinite(value) or not low <= value <= high:
-        raise ConfigError(f"{name}={value!r} must be a number from {low} to {high}")
-
-
-def _check_positive(name: str, value: Any, upper: float) -> None:
-    if not _is_number(value) or not math.isfinite(value) or not 0 < value <= upper:
-        raise ConfigError(f"{name}={value!r} must be a number greater than 0 and at most {upper}")
-
-
-def _to_jsonable(obj: Any) -> dict[str, Any]:
-    out = {}
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        out[f.name] = list(value) if isinstance(value, tuple) else value
-    return out
-
-
-def _coerce(name: str, value: Any, annotation: Any) -> Any:
-    """Convert JSON/CLI/form values to the field's type, refusing what cannot be converted."""
-    origin = typing.get_origin(annotation)
-    if annotation is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-            return value.lower() in ("true", "1", "yes")
-        raise ConfigError(f"{name}={value!r} must be true or false")
-    if annotation is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{name}={value!r} must be a whole number")
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-        if isinstance(value, int):
-            return value
-        raise ConfigError(f"{name}={value!r} must be a whole number")
-    if annotation is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{name}={value!r} must be a number")
-        try:
-            result = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}={value!r} must be a number") from None
-        return result
-    if annotation is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{name}={value!r} must be text")
-        return value
-    if origin is tuple:
-        if isinstance(value, str):
-            value = [v for v in value.replace(" ", "").split(",") if v]
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{name}={value!r} must be a list of whole numbers, e.g. 256,512")
-        return tuple(_coerce(name, v, int) for v in value)
-    return value
-
-
-def _from_dict(cls: type, data: dict[str, Any]) -> Any:
-    if not isinstance(data, dict):
-        raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ConfigError(f"unknown config key(s): {', '.join(unknown)}; known keys: {', '.join(known)}")
-    hints = typing.get_type_hints(cls)
-    # Missing keys take their defaults, so configs written by older versions still load.
-    kwargs = {name: _coerce(name, value, hints[name]) for name, value in data.items()}
-    return cls(**kwargs)
 
 
 def field_help() -> dict[str, str]:
