@@ -39,7 +39,7 @@ def main() -> int:
         result = evaluate_generator(trainer.G.eval(), extractor, test_stats, n=5000, seed=0)
         rows.append((precision, seconds, result["fid"], min(result["coverage"]), max(result["coverage"])))
         print(f"{precision}: {seconds:.0f} s, FID {result['fid']:.2f}", flush=True)
-    print(f"\n| precision | steps | train time | FID (5k samples vs test) | class share min-max |\n|---|---|---|---|---|")
+    print("\n| precision | steps | train time | FID (5k samples vs test) | class share min-max |\n|---|---|---|---|---|")
     for precision, seconds, fid, lo, hi in rows:
         print(f"| {precision} | {args.steps} | {seconds:.0f} s | {fid:.2f} | {lo:.1%}-{hi:.1%} |")
     return 0
