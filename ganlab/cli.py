@@ -21,7 +21,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         default = f.default
-        text = f"{helps.get(f.name, '')} (default: {default!r})"
+        # argparse %-formats help strings: a literal "5%" in a field comment must be escaped.
+        text = f"{helps.get(f.name, '')} (default: {default!r})".replace("%", "%%")
         if hints[f.name] is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:

@@ -53,3 +53,11 @@ def test_cli_reports_bad_values_without_traceback(argv: list[str], message: str,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["train", "resume", "sample", "morph", "runs", "export", "bench"])
+def test_cli_help_of_every_command_prints(command: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage:" in capsys.readouterr().out

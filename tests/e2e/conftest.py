@@ -11,8 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -135,7 +135,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201 - pytest hook
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Remember each phase's report on the test item, so the page fixture knows whether the test failed."""
     report = yield
     setattr(item, f"rep_{report.when}", report)

@@ -8,6 +8,7 @@ the README screenshots (1400x900) to docs/screenshots/ (`python scripts/screensh
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import time
@@ -170,6 +171,9 @@ def wait_new_image(page, caption: str | re.Pattern, before: bytes, timeout: floa
 
 def plotly_json(page, css: str, trace_type: str | None = None) -> str:
     """The data of a rendered plotly chart (all traces, or the first of a type) as JSON text."""
+    # The div gets its js-plotly-plot class before plotly has attached the traces: wait for them.
+    page.wait_for_function("(css) => { const el = document.querySelector(css); "
+                           "return !!el && Array.isArray(el.data) && el.data.length > 0; }", arg=css)
     return page.locator(css).first.evaluate(
         """(el, type) => JSON.stringify(type ? el.data.find(d => d.type === type) : el.data)""", trace_type)
 
@@ -272,7 +276,7 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
         settle(page)
     compare_box.press("Escape")  # close the list so it does not cover the chart
     page.wait_for_selector(".st-key-runs-chart .js-plotly-plot")
-    traces = page.locator(".st-key-runs-chart .js-plotly-plot").evaluate("el => el.data.map(d => d.name || '')")
+    traces = [t.get("name", "") for t in json.loads(plotly_json(page, ".st-key-runs-chart .js-plotly-plot"))]
     assert any("e2e-bce" in t for t in traces) and any("e2e-lsgan" in t for t in traces), traces
     page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stMain'] [data-testid='stDataFrame']\")"
                            ".length >= 2")  # the run table and the table of config fields that differ
