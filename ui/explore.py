@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +11,9 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from ganlab import media, paths
+from ganlab import media
 from ganlab.checkpoint import LoadedGenerator, load_generator
+from ganlab.export import list_pretrained
 from ganlab.latent import keyframe_path, pca_directions, z_from_seed
 from ganlab.runs import Run
 
@@ -42,18 +42,11 @@ class GenKey:
 
 
 def pretrained_models(folder: Path | None = None) -> dict[str, Path]:
-    """{title: card path} for every pretrained/<name>.json that has its <name>.safetensors next to it."""
-    folder = folder or paths.pretrained_dir()
+    """{title: card path} for every shipped generator (the same list as the Home gallery)."""
     out: dict[str, Path] = {}
-    for card in sorted(folder.glob("*.json")):
-        if not card.with_suffix(".safetensors").is_file():
-            continue
-        try:
-            meta = json.loads(card.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            meta = {}
-        title = str(meta.get("title") or meta.get("name") or card.stem) if isinstance(meta, dict) else card.stem
-        out[title if title not in out else f"{title} ({card.stem})"] = card
+    for card in list_pretrained(folder):
+        title = str(card.get("title") or card.get("name") or Path(card["path"]).stem)
+        out[title if title not in out else f"{title} ({Path(card['path']).stem})"] = Path(card["path"]).with_suffix(".json")
     return out
 
 

@@ -93,7 +93,27 @@ def to_model_range(batch: torch.Tensor, mask: torch.Tensor | None) -> torch.Tens
     return x
 
 
-class BatchSampler:
+class _OrderedSampler:
+    """What both samplers report about their position (they share an EpochOrder in self._order)."""
+
+    dataset: object
+    _order: EpochOrder
+
+    @property
+    def epoch(self) -> int:
+        """Index of the epoch the latest batch came from (0 during the first pass)."""
+        return self._order.epoch
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self._order.batches_per_epoch
+
+    @property
+    def num_images(self) -> int:
+        return len(self.dataset)
+
+
+class BatchSampler(_OrderedSampler):
     """Batches by indexing one uint8 tensor; on a GPU the tensor is moved there once."""
 
     def __init__(
@@ -117,19 +137,6 @@ class BatchSampler:
             except (RuntimeError, torch.OutOfMemoryError):
                 images = images.pin_memory()  # too big for the device: copy each batch over instead
         self._images, self._labels = images, labels
-
-    @property
-    def epoch(self) -> int:
-        """Index of the epoch the latest batch came from (0 during the first pass)."""
-        return self._order.epoch
-
-    @property
-    def batches_per_epoch(self) -> int:
-        return self._order.batches_per_epoch
-
-    @property
-    def num_images(self) -> int:
-        return len(self.dataset)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(images float (B, C, H, W) in [-1, 1], labels int64 (B,) or None), both on the device."""

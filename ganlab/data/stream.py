@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from .base import ImageDataset, Progress, check_request, load_dataset, pick_indices
 from .folder import FolderScan, infer_labels, no_images_message, scan_folder
 from .images import FITS, SkipImage, decode_image
-from .sampler import BatchSampler, EpochOrder, to_model_range
+from .sampler import BatchSampler, EpochOrder, _OrderedSampler, to_model_range
 from .zipsafe import extract_zip
 
 
@@ -93,7 +93,7 @@ def _collate(items: list) -> tuple[torch.Tensor, torch.Tensor, int]:
     return images, labels, sum(1 for it in items if it[2])
 
 
-class StreamingBatchSampler:
+class StreamingBatchSampler(_OrderedSampler):
     """Same interface and same index order as BatchSampler, decoding in DataLoader workers."""
 
     def __init__(
@@ -116,18 +116,6 @@ class StreamingBatchSampler:
         self.num_substituted = 0  # batches' images that were replaced because their file was unusable
         self._iter = None
         self._iter_epoch = -1
-
-    @property
-    def epoch(self) -> int:
-        return self._order.epoch
-
-    @property
-    def batches_per_epoch(self) -> int:
-        return self._order.batches_per_epoch
-
-    @property
-    def num_images(self) -> int:
-        return len(self.dataset)
 
     def _loader(self) -> object:
         batches = [b.tolist() for b in self._order.remaining()]
