@@ -148,9 +148,13 @@ def wait_step(page, above: int, timeout: float = 60_000) -> int:
 def image(page, caption: str | re.Pattern) -> tuple[str, bytes]:
     """(src, PNG bytes) of the st.image whose caption matches; the bytes as the server serves them now."""
     img = page.locator("[data-testid='stMain'] [data-testid='stImage']").filter(has_text=caption).locator("img")
-    img.first.wait_for()
-    src = img.first.get_attribute("src") or ""
-    response = page.request.get(src)
+    for _ in range(10):  # a live rerun can replace the image (and drop its media file) between read and fetch
+        img.first.wait_for()
+        src = img.first.get_attribute("src") or ""
+        response = page.request.get(src)
+        if response.ok:
+            break
+        page.wait_for_timeout(300)
     assert response.ok, f"image {src} answered HTTP {response.status}"
     return src, response.body()
 
