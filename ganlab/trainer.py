@@ -153,12 +153,14 @@ class Trainer:
                 real_scores = self.D(real, labels).float()
                 fake_scores = self.D(fake_d, labels).float()
             loss = self.loss.d_loss(real_scores, fake_scores)
-        stats = {"loss_d": loss, **self.loss.d_stats(real_scores, fake_scores)}
-        if self.loss.uses_gradient_penalty:
-            gp = gradient_penalty(self.D, real, fake_d.float(), labels, generator=self.noise)
-            loss = loss + self.config.gp_lambda * gp
-            stats["gp"] = gp
-            stats["loss_d"] = loss
+            stats = {"loss_d": loss, **self.loss.d_stats(real_scores, fake_scores)}
+            if self.loss.uses_gradient_penalty:
+                # Under autocast too: the critic's double backward is most of a WGAN-GP step, and bf16 halves it;
+                # x_hat, the gradient and its norm stay float32 (see gradient_penalty).
+                gp = gradient_penalty(self.D, real, fake_d.float(), labels, generator=self.noise)
+                loss = loss + self.config.gp_lambda * gp
+                stats["gp"] = gp
+                stats["loss_d"] = loss
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(loss).backward()
         self.scaler_d.step(self.opt_d)

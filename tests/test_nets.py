@@ -20,6 +20,7 @@ from ganlab.nets import (
     dcgan_layout,
     init_weights,
 )
+from ganlab.nets.dcgan import ProjectZ
 
 ARCHS = ("mlp", "dcgan", "dcgan-upsample")
 START = {16: 4, 28: 7, 32: 4, 48: 6, 64: 4, 96: 6, 128: 4}
@@ -377,3 +378,13 @@ def test_build_generator_deterministic_given_seed() -> None:
     b = build_generator(mc)
     for pa, pb in zip(a.state_dict().values(), b.state_dict().values()):
         assert torch.equal(pa, pb)
+
+
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+def test_project_z_matmul_equals_transposed_conv_in_either_memory_format(memory_format: torch.memory_format) -> None:
+    torch.manual_seed(0)
+    proj = ProjectZ(10, 6, 4, 1, 0, bias=False).to(memory_format=memory_format)
+    z = torch.randn(3, 10, 1, 1)
+    out = proj(z)
+    torch.testing.assert_close(out, nn.functional.conv_transpose2d(z, proj.weight), atol=1e-6, rtol=1e-5)
+    assert out.shape == (3, 6, 4, 4) and out.is_contiguous(memory_format=memory_format)

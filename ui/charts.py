@@ -70,13 +70,14 @@ def series(history: Sequence[dict[str, Any]], key: str) -> tuple[list[int], list
 
 def _base_layout(fig: go.Figure, title: str, y_title: str, revision: str) -> go.Figure:
     fig.update_layout(
-        title=title or None,
+        # The title sits in the top margin's first line and the legend in its second, so they never overlap.
+        title=dict(text=title, x=0, xanchor="left", y=1, yanchor="top", pad=dict(t=6)) if title else None,
         xaxis_title="step",
         yaxis_title=y_title,
         # A constant uirevision keeps the user's zoom/pan when the figure is rebuilt on each poll.
         uirevision=revision,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
-        margin=dict(l=10, r=10, t=40 if title else 30, b=10),
+        margin=dict(l=10, r=10, t=64 if title else 30, b=10),
         height=320,
         hovermode="x unified",
     )

@@ -48,11 +48,13 @@ class ProjectZ(nn.ConvTranspose2d):
         if x.shape[-2:] != (1, 1) or output_size is not None:
             return super().forward(x, output_size)
         n, k = x.shape[0], self.kernel_size
+        if self.weight.is_contiguous(memory_format=torch.channels_last):
+            # Weight (z, C0, s0, s0) laid out as (z, s0, s0, C0): multiply in that order (no copy of the
+            # weight each step) and the result comes out channels_last, the model's memory format.
+            out = nn.functional.linear(x.flatten(1), self.weight.permute(0, 2, 3, 1).flatten(1).t())
+            return out.reshape(n, k[0], k[1], self.out_channels).permute(0, 3, 1, 2)  # (N, C0, s0, s0)
         out = nn.functional.linear(x.flatten(1), self.weight.flatten(1).t())  # (N, C0*s0*s0)
-        out = out.reshape(n, self.out_channels, k[0], k[1])
-        if self.weight.is_contiguous(memory_format=torch.channels_last):  # keep the model's memory format
-            out = out.contiguous(memory_format=torch.channels_last)
-        return out
+        return out.reshape(n, self.out_channels, k[0], k[1])
 
 
 class DCGANGenerator(nn.Module):
