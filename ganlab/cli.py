@@ -97,7 +97,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     run = open_run(args.run, Path(args.runs_dir) if args.runs_dir else None)
     run.config()  # a hand-edited, invalid config.json is refused here with its key named
-    overrides = {k: v for k, v in (("max_steps", args.max_steps), ("epochs", args.epochs)) if v is not None}
+    overrides = {k: v for k, v in (("max_steps", args.max_steps), ("epochs", args.epochs), ("ema", args.ema))
+                 if v is not None}
     trainer = resume_trainer(run, config_overrides=overrides)
     print(f"resuming {run.id} at step {trainer.step} of {trainer.total_steps}")
     return _train(trainer, run.id)
@@ -218,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("run", help="run folder name (see `runs`)")
     resume.add_argument("--max-steps", type=int, help="extend the run to this many iterations")
     resume.add_argument("--epochs", type=float, help="extend the run to this many epochs")
+    resume.add_argument("--ema", type=float, help="EMA decay of G's average from here on (e.g. 0.9999 averages longer)")
     resume.add_argument("--runs-dir")
     resume.set_defaults(func=cmd_resume)
 

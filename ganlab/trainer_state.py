@@ -98,10 +98,16 @@ def resume_trainer(run: Run, *, config_overrides: dict[str, Any] | None = None, 
     config = TrainConfig.from_dict(data["train_config"])
     if config_overrides:
         allowed = {"epochs", "max_steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
-                   "device", "precision", "threads", "quality_every", "name"}
+                   "device", "precision", "threads", "quality_every", "name", "ema"}
         bad = sorted(set(config_overrides) - allowed)
         if bad:
             raise ConfigError(f"cannot change {', '.join(bad)} when resuming; allowed: {', '.join(sorted(allowed))}")
+        # The EMA decay may change (average over a longer or shorter window from here on), but the
+        # averaged copy cannot appear or vanish: the checkpoint either has one or it does not.
+        new_ema = float(config_overrides.get("ema", config.ema))
+        if (new_ema > 0) != (config.ema > 0):
+            raise ConfigError(f"ema={new_ema!r}: this run was trained with ema={config.ema!r}; when resuming, "
+                              "the EMA decay can change but EMA cannot be switched on or off")
         config = config.replace(**config_overrides)
         run.write_config(config)
     trainer = Trainer(config, run, **kwargs)

@@ -1,7 +1,9 @@
 """Train the shipped generators and export them to pretrained/ (run: python scripts/train_pretrained.py NAME).
 
 Each recipe below is the full config; the model card records it, the machine, the wall-clock time
-and this exact command. Metrics are added by scripts/evaluate_pretrained.py.
+and this exact command. A recipe in CONTINUE then resumes the run with those overrides (resume is
+exact, so this equals `python -m ganlab resume RUN --epochs ... --ema ...` by hand). Metrics are
+added by scripts/evaluate_pretrained.py.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ganlab.config import TrainConfig  # noqa: E402
 from ganlab.export import export_generator, machine_description  # noqa: E402
 from ganlab.runs import create_run  # noqa: E402
 from ganlab.trainer import Trainer  # noqa: E402
+from ganlab.trainer_state import resume_trainer  # noqa: E402
 
 COMMON = dict(device="auto", precision="auto", log_every=50, sample_every=500, checkpoint_every=1000, seed=0,
               quality_every=0, threads=1)  # one thread each: two recipes train side by side on 2 cores
@@ -26,14 +29,19 @@ RECIPES: dict[str, dict] = {
     "fashion-dcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", batch_size=128, epochs=12,
                           g_channels=64, d_channels=64, z_dim=100, ema=0.999),
     "fashion-wgangp": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="wgan-gp", batch_size=64,
-                           epochs=15, d_steps=5, lr_g=2e-4, lr_d=2e-4, beta1=0.0, beta2=0.9, gp_lambda=10.0,
+                           epochs=30, d_steps=5, lr_g=2e-4, lr_d=2e-4, beta1=0.0, beta2=0.9, gp_lambda=10.0,
                            g_channels=64, d_channels=64, z_dim=100, ema=0.999),
     "fashion-mlp": dict(dataset="fashion-mnist", img_size=28, arch="mlp", loss="bce", batch_size=128, epochs=45,
                         mlp_hidden=(256, 512, 1024), dropout=0.3, z_dim=100, ema=0.999),
     "fashion-cdcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", conditional=True,
                            batch_size=128, epochs=6, g_channels=64, d_channels=64, z_dim=100, ema=0.999),
     "emoji-dcgan": dict(dataset="emoji", data_subset="all", img_size=64, channels=3, arch="dcgan", loss="bce",
-                        batch_size=64, epochs=25, g_channels=64, d_channels=64, z_dim=100, flip=True, ema=0.999),
+                        batch_size=64, epochs=60, g_channels=64, d_channels=64, z_dim=100, flip=True, ema=0.999),
+}
+# Second stages: fashion-mlp's Shirt share falls from 18.4% to 15.6% (FID 8.3 -> 6.7) when G is averaged
+# over a longer window (EMA 0.9999) for 40 more epochs; with the 0.999 average it stays near 18%.
+CONTINUE: dict[str, dict] = {
+    "fashion-mlp": dict(epochs=85, ema=0.9999),
 }
 
 
@@ -55,6 +63,9 @@ def main() -> int:
                 print(f"{name}: step {event.step}/{trainer.total_steps} {event.record}", flush=True)
 
         trainer.run(progress)
+        if name in CONTINUE:
+            trainer = resume_trainer(run, config_overrides=CONTINUE[name])
+            trainer.run(lambda event, trainer=trainer, last=last: progress(event, trainer, last))
         wall = time.time() - started
         export_generator(run.latest_checkpoint, name, out_dir=Path(args.out) if args.out else None, card_extra={
             "wall_clock_seconds": round(wall, 1),

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from ganlab.config import ConfigError
 from ganlab.runs import create_run
 from ganlab.trainer import DivergedError, Trainer
 from ganlab.trainer_state import resume_trainer
@@ -61,6 +62,20 @@ def test_resume_continues_identical_losses(changes: dict) -> None:
     assert resumed.step == 6
     resumed.run()
     assert _losses(split) == _losses(straight)
+
+
+def test_resume_may_change_the_ema_decay_but_not_switch_ema_off() -> None:
+    data = blobs_dataset()
+    run = create_run(tiny_config(max_steps=4, ema=0.9))
+    Trainer(run.config(), run, dataset=data).run()
+    before = [p.clone() for p in resume_trainer(run, dataset=data).G_ema.parameters()]
+    with pytest.raises(ConfigError, match=r"ema=0\.0.*cannot be switched on or off"):
+        resume_trainer(run, config_overrides={"ema": 0.0}, dataset=data)
+    resumed = resume_trainer(run, config_overrides={"ema": 0.99, "max_steps": 5}, dataset=data)
+    assert resumed.config.ema == 0.99 and run.config().ema == 0.99
+    assert all(torch.equal(a, b) for a, b in zip(before, resumed.G_ema.parameters()))  # the average carries on
+    resumed.run()
+    assert resumed.step == 5
 
 
 def test_nan_losses_stop_the_run_as_diverged_and_keep_last_good_checkpoint() -> None:

@@ -11,16 +11,19 @@ from ui.live import live_panel, pick_job
 from ui.widgets import show_dataset_preview, show_flash
 
 st.title("Train")
-show_flash(state.FLASH)
 forms.init_state()
 
 # ---- running and past jobs of this app (every tab sees all of them)
-job = pick_job()
-if job is not None:
-    live_panel(job)
-else:
-    st.info("No training job yet. Choose a dataset and settings below and press **Start training** "
-            "(or use the quick start on the Home page).")
+# One container whatever it holds, so the form below keeps its place in the page's element tree and
+# its expanders stay open when a flash message and a live panel replace the "no job yet" note.
+with st.container():
+    show_flash(state.FLASH)
+    job = pick_job()
+    if job is not None:
+        live_panel(job)
+    else:
+        st.info("No training job yet. Choose a dataset and settings below and press **Start training** "
+                "(or use the quick start on the Home page).")
 
 # ---- a new run
 st.divider()

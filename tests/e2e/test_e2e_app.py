@@ -229,9 +229,11 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     # Train: a small DCGAN on digits; the loss chart and the newest sample grid appear and change.
     open_page(page, "train")
     choose(page, "Dataset", "digits")
-    fill_form(page, FIRST_RUN)
+    fill_form(page, FIRST_RUN)  # leaves "Logging, samples and checkpoints" open (its fields were typed into)
     click_key(page, "train.start")
     page.wait_for_selector(LOSS_CHART, timeout=120_000)
+    logging_box = page.locator("input[aria-label='Log every (steps)']").locator("xpath=ancestor::details[1]")
+    assert logging_box.get_attribute("open") is not None, "the form's expander closed when the live panel appeared"
     assert wait_state(page, "running", "finished") == "running", "the job ended before it could be watched"
     losses = plotly_json(page, LOSS_CHART)
     _, grid = image(page, "newest grid")
