@@ -78,12 +78,17 @@ def _train(trainer: Any, desc: str) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from ganlab.nets import check_config_size
     from ganlab.runs import create_run
     from ganlab.trainer import Trainer
 
     config = _config_from_args(args)
+    check_config_size(config)  # cheap, so it comes before loading the data
+    # The run folder is made only once the data loads and the networks build: a refused command
+    # (unknown dataset, empty folder, oversized network) leaves nothing behind.
+    trainer = Trainer(config, None)
     run = create_run(config, Path(args.runs_dir) if args.runs_dir else None)
-    trainer = Trainer(config, run)
+    trainer.run_dir = run
     print(f"{config.arch}/{config.loss} on {trainer.dataset_name} ({trainer.num_images} images, "
           f"{trainer.model_config.img_channels}x{config.img_size}px) · {trainer.hardware.device.type} "
           f"{trainer.hardware.precision} · {trainer.total_steps} iterations")

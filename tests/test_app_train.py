@@ -112,6 +112,17 @@ def test_train_start_pause_step_resume_stop_leaves_checkpoint(manager) -> None:
     assert not {"job.pause", "job.stop", "job.resume"} & {b.key for b in at.button}
 
 
+def test_oversized_width_is_refused_on_the_page_before_a_job_starts(manager) -> None:
+    at = open_train()
+    tiny_settings(at)
+    at.selectbox(key="cfg.img_size").set_value(128)
+    at.number_input(key="cfg.g_channels").set_value(2048)
+    at.button(key="train.start").click().run()
+    assert not at.exception, at.exception
+    assert manager.jobs() == []
+    assert any("g_channels=2048" in e.value and "over the limit" in e.value for e in at.error), [e.value for e in at.error]
+
+
 def test_second_start_is_queued_with_its_position(manager) -> None:
     at = open_train()
     tiny_settings(at)

@@ -47,12 +47,14 @@ def test_cli_resume_extends_a_run(capsys: pytest.CaptureFixture) -> None:
      (["train", "--batch-size", "many"], "batch_size='many' must be a whole number"),
      (["train", "--img-size", "30"], "img_size=30 is not supported"),
      (["train", "--dataset", "imagenet"], "imagenet"),
+     (["train", "--img-size", "128", "--g-channels", "2048"], "over the limit of 200 million"),
      (["sample", "/no/such.pt", "--out", "x.png"], "does not exist")],
 )
 def test_cli_reports_bad_values_without_traceback(argv: list[str], message: str, capsys: pytest.CaptureFixture) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+    assert list_runs() == []  # a refused command leaves no run folder behind
 
 
 @pytest.mark.parametrize("command", ["train", "resume", "sample", "morph", "runs", "export", "bench"])

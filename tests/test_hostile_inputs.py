@@ -226,6 +226,16 @@ def test_forged_checkpoint_payloads_are_refused_with_checkpoint_error(edit, tmp_
         load_generator(path)
 
 
+def test_forged_checkpoint_declaring_a_huge_network_is_refused_without_building_it(tmp_path: Path,
+                                                                                   trained_checkpoint: bytes) -> None:
+    data = torch.load(io.BytesIO(trained_checkpoint), weights_only=True)
+    data["model_config"].update(arch="dcgan", img_size=128, g_channels=2048)  # ~7 billion parameters if built
+    path = tmp_path / "huge.pt"
+    torch.save(data, path)
+    with pytest.raises(CheckpointError, match=r"huge.pt.*g_channels=2048.*over the limit"):
+        load_generator(path)
+
+
 def test_explore_page_shows_an_error_for_a_junk_checkpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     empty = tmp_path / "pretrained"
     empty.mkdir()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import torch
 from torch import nn
 
-from ganlab.config import DCGAN_SIZES, ModelConfig
+from ganlab.config import DCGAN_SIZES, ConfigError, ModelConfig
 from ganlab.nets import (
     DCGANDiscriminator,
     DCGANGenerator,
@@ -16,6 +17,7 @@ from ganlab.nets import (
     MLPGenerator,
     build_discriminator,
     build_generator,
+    check_size,
     count_parameters,
     dcgan_layout,
     init_weights,
@@ -388,3 +390,17 @@ def test_project_z_matmul_equals_transposed_conv_in_either_memory_format(memory_
     out = proj(z)
     torch.testing.assert_close(out, nn.functional.conv_transpose2d(z, proj.weight), atol=1e-6, rtol=1e-5)
     assert out.shape == (3, 6, 4, 4) and out.is_contiguous(memory_format=memory_format)
+
+
+@pytest.mark.parametrize(
+    "changes, named",
+    [(dict(arch="dcgan", img_size=128, g_channels=2048), "g_channels=2048"),
+     (dict(arch="mlp", mlp_hidden=(10**7,)), "mlp_hidden=[10000000]")],
+    ids=["dcgan-width", "mlp-hidden"],
+)
+def test_oversized_networks_are_refused_before_any_memory_is_allocated(changes: dict, named: str) -> None:
+    mc = ModelConfig(**{"img_channels": 3, **changes})
+    with pytest.raises(ConfigError, match=rf"{re.escape(named)}.*million parameters, over the limit of 200 million"):
+        check_size(mc)
+    with pytest.raises(ConfigError, match="over the limit"):
+        build_generator(mc)  # would need tens of GB if it were built

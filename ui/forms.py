@@ -9,6 +9,7 @@ import streamlit as st
 from ganlab import data
 from ganlab.config import ARCHS, D_NORMS, DCGAN_SIZES, LOSSES, PRESETS, ConfigError, TrainConfig, field_help
 from ganlab.device import available_devices, resolve_device, supported_precisions
+from ganlab.nets import check_config_size
 from ui import state
 from ui.widgets import show_error
 
@@ -228,7 +229,9 @@ def values() -> dict[str, Any]:
 def build_config(form_values: dict[str, Any] | None = None) -> TrainConfig | None:
     """The TrainConfig for the form, or None after showing what is wrong and how to fix it."""
     try:
-        return TrainConfig.from_dict(form_values if form_values is not None else values())
+        config = TrainConfig.from_dict(form_values if form_values is not None else values())
+        check_config_size(config)  # networks too large to fit are refused before a job starts
+        return config
     except ConfigError as exc:
         show_error(exc, hint="Change that field above and press Start again.")
         return None
