@@ -1,4 +1,8 @@
-"""`python -m ganlab bench`: images/s of GAN Lab's trainer vs the plain reference loops, explorer and GIF latency."""
+"""`python -m ganlab bench`: images/s of GAN Lab's trainer vs the plain reference loops, explorer and GIF latency.
+
+Each reference loop is also run with only bf16 autocast + channels_last added (on CPUs with fast bf16), so
+the table separates what the hardware's bf16 kernels give from what the trainer adds.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import torch
 from ganlab.bench_baseline import baseline_dcgan_rate, baseline_wgangp_rate
 from ganlab.config import TrainConfig
 from ganlab.data import ImageDataset
-from ganlab.device import set_threads
+from ganlab.device import cpu_has_fast_bf16, set_threads
 from ganlab.export import machine_description
 from ganlab.nets import build_discriminator, build_generator
 from ganlab.trainer import Trainer
@@ -132,7 +136,8 @@ def run_bench(iters: int = 8, repeats: int = 3, poll_seconds: float = 20.0, quic
     threads = set_threads(0)
     lines = _Lines(emit)
     lines += [f"machine: {machine_description()}", f"threads: {threads}", ""]
-    header = f"{'config':34} {'baseline img/s':>15} {'ganlab img/s':>13} {'ratio':>7}"
+    header = (f"{'config':34} {'baseline img/s':>15} {'+bf16/CL img/s':>15} {'ganlab img/s':>13} {'ratio':>7} "
+              f"{'vs +bf16/CL':>11}")
     lines += [header, "-" * len(header)]
     defaults = TrainConfig(device="auto", precision="auto")
     cases = [
@@ -142,23 +147,32 @@ def run_bench(iters: int = 8, repeats: int = 3, poll_seconds: float = 20.0, quic
     ]
     if quick:
         cases = cases[1:2]
+    fast_loop = cpu_has_fast_bf16()  # the reference loops run on the CPU; without fast bf16 there is no such row
     for label, size, channels, loss in cases:
         data = synthetic(512 if quick else 4096, channels, size)
         config = defaults.replace(img_size=size, channels=channels, batch_size=64, loss=loss,
                                   d_steps=5 if loss == "wgan-gp" else 1)
         mc = config.replace(precision="fp32").model_config(channels=channels)
-        if loss == "wgan-gp":
-            torch.manual_seed(0)
-            base = median_rate(lambda: baseline_wgangp_rate(
-                data.images, max(1, iters // 4), build_generator(mc), build_discriminator(mc)), repeats)
-        elif size == 64:
-            base = median_rate(lambda: baseline_dcgan_rate(data.images, iters), repeats)
-        else:
-            base = median_rate(lambda: baseline_dcgan_rate(
-                data.images, iters, generator=build_generator(mc), discriminator=build_discriminator(mc)), repeats)
+
+        def reference(fast: bool) -> float:
+            if loss == "wgan-gp":
+                torch.manual_seed(0)
+                return median_rate(lambda: baseline_wgangp_rate(
+                    data.images, max(1, iters // 4), build_generator(mc), build_discriminator(mc), fast=fast), repeats)
+            if size == 64:
+                return median_rate(lambda: baseline_dcgan_rate(data.images, iters, fast=fast), repeats)
+            return median_rate(lambda: baseline_dcgan_rate(
+                data.images, iters, generator=build_generator(mc), discriminator=build_discriminator(mc), fast=fast),
+                repeats)
+
+        base = reference(False)
+        # The same loop with only bf16 autocast + channels_last added: what this CPU's bf16 kernels give alone.
+        fast = reference(True) if fast_loop else None
         ours = median_rate(lambda: trainer_rate(config, data, iters if loss != "wgan-gp" else max(1, iters // 4)),
                            repeats)
-        lines.append(f"{label:34} {base:15.1f} {ours:13.1f} {ours / base:6.2f}x")
+        fast_cols = f"{fast:15.1f}" if fast else f"{'n/a':>15}"
+        vs_fast = f"{ours / fast:10.2f}x" if fast else f"{'n/a':>11}"
+        lines.append(f"{label:34} {base:15.1f} {fast_cols} {ours:13.1f} {ours / base:6.2f}x {vs_fast}")
     one, grid = explorer_latency()
     lines += ["", f"explorer frame (64px, 1 image): {one:.1f} ms", f"explorer grid (64px, 16 images): {grid:.1f} ms"]
     lines.append(f"GIF export (120 frames, 64px): {gif_seconds():.2f} s")

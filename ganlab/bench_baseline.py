@@ -1,7 +1,13 @@
-"""The reference training loops the benchmark compares against: pytorch/examples DCGAN, written plainly."""
+"""The reference training loops the benchmark compares against: pytorch/examples DCGAN, written plainly.
+
+Each loop also runs in a "fast" form: the same code with only bf16 autocast and channels_last added
+(what the usual mixed-precision recipe adds to a loop). It shows how much of GAN Lab's speed-up this CPU's
+bf16 kernels give on their own, and how much comes from the trainer.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import torch
@@ -73,38 +79,48 @@ class ExampleLoop:
     """One iteration of the example's training loop, kept as written (fp32, BCELoss, .item() per step)."""
 
     def __init__(self, nc: int = 3, nz: int = 100, generator: nn.Module | None = None,
-                 discriminator: nn.Module | None = None) -> None:
+                 discriminator: nn.Module | None = None, fast: bool = False) -> None:
         self.nz = nz
+        self.fast = fast
         self.net_g = generator or ExampleGenerator(nz=nz, nc=nc)
         self.net_d = _Sigmoid(discriminator) if discriminator is not None else ExampleDiscriminator(nc=nc)
         if generator is None:
             self.net_g.apply(weights_init)
             self.net_d.apply(weights_init)
         self.flat_z = generator is not None  # ganlab generators take (N, z); the example's take (N, z, 1, 1)
+        if fast:
+            self.net_g.to(memory_format=torch.channels_last)
+            self.net_d.to(memory_format=torch.channels_last)
         self.criterion = nn.BCELoss()
         self.opt_d = torch.optim.Adam(self.net_d.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.opt_g = torch.optim.Adam(self.net_g.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
     def step(self, real: torch.Tensor) -> tuple[float, float, float, float, float]:
         """(loss_D, loss_G, D(x), D(G(z)) before and after the D update), read back every step."""
+        if not self.fast:
+            return self._step(real)
+        with _fast_context():
+            return self._step(real.contiguous(memory_format=torch.channels_last))
+
+    def _step(self, real: torch.Tensor) -> tuple[float, float, float, float, float]:
         b = real.size(0)
         self.net_d.zero_grad()
         label = torch.full((b,), 1.0)
-        output = self.net_d(real).view(-1)
+        output = self.net_d(real).view(-1).float()  # .float(): BCELoss in fp32 under autocast
         err_real = self.criterion(output, label)
         err_real.backward()
         d_x = output.mean().item()
         noise = torch.randn(b, self.nz) if self.flat_z else torch.randn(b, self.nz, 1, 1)
         fake = self.net_g(noise)
         label.fill_(0.0)
-        output = self.net_d(fake.detach()).view(-1)
+        output = self.net_d(fake.detach()).view(-1).float()
         err_fake = self.criterion(output, label)
         err_fake.backward()
         d_g_z1 = output.mean().item()
         self.opt_d.step()
         self.net_g.zero_grad()
         label.fill_(1.0)
-        output = self.net_d(fake).view(-1)
+        output = self.net_d(fake).view(-1).float()
         err_g = self.criterion(output, label)
         err_g.backward()
         d_g_z2 = output.mean().item()
@@ -112,10 +128,16 @@ class ExampleLoop:
         return (err_real + err_fake).item(), err_g.item(), d_x, d_g_z1, d_g_z2
 
 
+def _fast_context() -> contextlib.AbstractContextManager:
+    """bf16 autocast on the CPU: the one change the "fast" reference loops make besides channels_last."""
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
 def baseline_dcgan_rate(images: torch.Tensor, iters: int, *, generator: nn.Module | None = None,
-                        discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64) -> float:
+                        discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64,
+                        fast: bool = False) -> float:
     """Images/s of the example's loop over a DataLoader (two warm-up iterations first)."""
-    loop = ExampleLoop(nc=images.shape[1], nz=nz, generator=generator, discriminator=discriminator)
+    loop = ExampleLoop(nc=images.shape[1], nz=nz, generator=generator, discriminator=discriminator, fast=fast)
     loader = make_loader(images, batch)
     done, start = -2, 0.0
     while done < iters:
@@ -130,8 +152,12 @@ def baseline_dcgan_rate(images: torch.Tensor, iters: int, *, generator: nn.Modul
 
 
 def baseline_wgangp_rate(images: torch.Tensor, iters: int, generator: nn.Module, critic: nn.Module, *,
-                         nz: int = 100, batch: int = 64, n_critic: int = 5, lam: float = 10.0) -> float:
+                         nz: int = 100, batch: int = 64, n_critic: int = 5, lam: float = 10.0,
+                         fast: bool = False) -> float:
     """Images/s (real images through the critic) of a plain WGAN-GP loop: fp32, .item() every step."""
+    if fast:
+        generator.to(memory_format=torch.channels_last)
+        critic.to(memory_format=torch.channels_last)
     opt_d = torch.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.0, 0.9))
     opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4, betas=(0.0, 0.9))
     loader = make_loader(images, batch)
@@ -140,26 +166,29 @@ def baseline_wgangp_rate(images: torch.Tensor, iters: int, generator: nn.Module,
         for (real,) in loader:
             if done == 0 and critic_steps == 0:
                 start = time.perf_counter()
-            b = real.size(0)
-            opt_d.zero_grad()
-            fake = generator(torch.randn(b, nz)).detach()
-            eps = torch.rand(b, 1, 1, 1)
-            mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-            grads = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)[0]
-            gp = ((grads.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
-            loss_d = critic(fake).mean() - critic(real).mean() + lam * gp
-            loss_d.backward()
-            opt_d.step()
-            _ = loss_d.item()
-            critic_steps += 1
-            if critic_steps < n_critic:
-                continue
-            critic_steps = 0
-            opt_g.zero_grad()
-            loss_g = -critic(generator(torch.randn(b, nz))).mean()
-            loss_g.backward()
-            opt_g.step()
-            _ = loss_g.item()
+            if fast:
+                real = real.contiguous(memory_format=torch.channels_last)
+            with _fast_context() if fast else contextlib.nullcontext():
+                b = real.size(0)
+                opt_d.zero_grad()
+                fake = generator(torch.randn(b, nz)).detach()
+                eps = torch.rand(b, 1, 1, 1)
+                mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                grads = torch.autograd.grad(critic(mixed).float().sum(), mixed, create_graph=True)[0]
+                gp = ((grads.float().flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+                loss_d = critic(fake).float().mean() - critic(real).float().mean() + lam * gp
+                loss_d.backward()
+                opt_d.step()
+                _ = loss_d.item()
+                critic_steps += 1
+                if critic_steps < n_critic:
+                    continue
+                critic_steps = 0
+                opt_g.zero_grad()
+                loss_g = -critic(generator(torch.randn(b, nz))).float().mean()
+                loss_g.backward()
+                opt_g.step()
+                _ = loss_g.item()
             done += 1
             if done >= iters:
                 break

@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
-import re
+import math
 
+import pytest
 import torch
 
-from ganlab.bench_baseline import ExampleDiscriminator, ExampleGenerator
 from ganlab.bench import run_bench
+from ganlab.bench_baseline import ExampleDiscriminator, ExampleGenerator, ExampleLoop, baseline_wgangp_rate
 from ganlab.config import TrainConfig
+from ganlab.device import cpu_has_fast_bf16
 from ganlab.nets import build_discriminator, build_generator, count_parameters
 
 
-def test_bench_quick_prints_baseline_trainer_and_ratio() -> None:
+def test_bench_quick_prints_baseline_fast_loop_trainer_and_ratios() -> None:
     lines = run_bench(iters=1, repeats=1, poll_seconds=0, quick=True)
     row = next(line for line in lines if line.startswith("DCGAN 28px"))
-    base, ours, ratio = re.findall(r"[\d.]+", row.split(")")[-1])[:3]
-    assert float(base) > 0 and float(ours) > 0 and ratio
+    cells = row.split(")")[-1].split()
+    base, fast, ours, ratio, vs_fast = cells[:5]
+    assert float(base) > 0 and float(ours) > 0
+    assert float(ratio.rstrip("x")) == pytest.approx(float(ours) / float(base), abs=0.01)
+    if cpu_has_fast_bf16():
+        assert float(fast) > 0 and float(vs_fast.rstrip("x")) == pytest.approx(float(ours) / float(fast), abs=0.01)
+    else:
+        assert fast == vs_fast == "n/a"
     assert any(line.startswith("GIF export") for line in lines)
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["as-written", "bf16-channels-last"])
+def test_reference_loops_train_in_both_forms(fast: bool) -> None:
+    torch.manual_seed(0)
+    images = torch.randint(0, 256, (8, 1, 16, 16), dtype=torch.uint8)
+    mc = TrainConfig(img_size=16, channels=1, g_channels=8, d_channels=8, z_dim=8).model_config(channels=1)
+    loop = ExampleLoop(nc=1, nz=8, generator=build_generator(mc), discriminator=build_discriminator(mc), fast=fast)
+    real = images[:4].float().div(127.5).sub(1.0)
+    values = loop.step(real)
+    assert all(math.isfinite(v) for v in values)
+    assert 0 < values[2] < 1  # D(x) is a probability
+    critic_mc = TrainConfig(img_size=16, channels=1, g_channels=8, d_channels=8, z_dim=8,
+                            loss="wgan-gp").model_config(channels=1)
+    rate = baseline_wgangp_rate(images, 1, build_generator(critic_mc), build_discriminator(critic_mc), nz=8, batch=4,
+                                n_critic=1, fast=fast)
+    assert rate > 0
 
 
 def test_bench_baseline_nets_match_ganlab_64px_dcgan_size() -> None:
