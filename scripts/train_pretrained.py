@@ -26,7 +26,7 @@ COMMON = dict(device="auto", precision="auto", log_every=50, sample_every=500, c
 RECIPES: dict[str, dict] = {
     "digits-dcgan": dict(dataset="digits", img_size=32, arch="dcgan", loss="bce", batch_size=64, epochs=100,
                          g_channels=64, d_channels=64, z_dim=64, ema=0.999),
-    "fashion-dcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", batch_size=128, epochs=12,
+    "fashion-dcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", batch_size=128, epochs=24,
                           g_channels=64, d_channels=64, z_dim=100, ema=0.999),
     "fashion-wgangp": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="wgan-gp", batch_size=64,
                            epochs=30, d_steps=5, lr_g=2e-4, lr_d=2e-4, beta1=0.0, beta2=0.9, gp_lambda=10.0,
