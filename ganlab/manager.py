@@ -6,7 +6,8 @@ import threading
 from typing import Any
 
 from ganlab.config import TrainConfig
-from ganlab.jobs import FINAL_STATES, JobSnapshot, TrainingJob
+from ganlab.job_snapshot import FINAL_STATES, JobSnapshot
+from ganlab.jobs import TrainingJob
 from ganlab.runs import Run
 
 # One job trains at a time: two jobs on the same cores would each run at under half speed

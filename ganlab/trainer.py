@@ -5,14 +5,12 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from ganlab import media
-from ganlab.checkpoint import save_checkpoint
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.data import FolderStream, ImageDataset, make_sampler, open_dataset
 from ganlab.device import resolve_hardware, set_threads
@@ -21,24 +19,7 @@ from ganlab.losses import get_loss, gradient_penalty
 from ganlab.nets import build_discriminator, build_generator
 from ganlab.optim import make_adam
 from ganlab.runs import Run
-
-
-class DivergedError(RuntimeError):
-    """Losses became NaN or infinite; training stopped and the last good checkpoint was kept."""
-
-
-@dataclass(frozen=True)
-class TrainEvent:
-    """What the trainer reports to its progress callback."""
-
-    kind: str  # "log" | "sample" | "checkpoint" | "done"
-    step: int
-    record: dict[str, Any] | None = None
-    grid: np.ndarray | None = None  # uint8 (H, W, C) fixed-noise grid for "sample"
-
-
-ProgressFn = Callable[[TrainEvent], None]
-AbortFn = Callable[[], bool]
+from ganlab.train_events import AbortFn, DivergedError, ProgressFn, TrainEvent
 
 
 class Trainer:
@@ -294,19 +275,10 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def save(self) -> None:
-        """Checkpoint to checkpoints/latest.pt (+ a kept step copy), atomically."""
-        if self.run_dir is None:
-            return
-        from ganlab.trainer_state import checkpoint_payload, prune_checkpoints
+        """Checkpoint to checkpoints/latest.pt (+ a kept step copy), atomically; no-op without a run folder."""
+        from ganlab.trainer_state import save_trainer
 
-        self._calibrate_ema()
-        payload = checkpoint_payload(self)
-        folder = self.run_dir.checkpoints_dir
-        save_checkpoint(folder / "latest.pt", payload)
-        if self.config.keep_checkpoints > 0:
-            save_checkpoint(folder / f"step_{self.step:06d}.pt", payload)
-            prune_checkpoints(folder, self.config.keep_checkpoints)
-        self._last_good_step = self.step
+        save_trainer(self)
 
     def run(self, progress: ProgressFn | None = None, abort: AbortFn | None = None) -> None:
         """Train until total_steps or until abort() returns True; always leaves a checkpoint."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ganlab.checkpoint import CheckpointError, load_checkpoint
+from ganlab.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.runs import Run
 
@@ -53,6 +53,20 @@ def checkpoint_payload(trainer: "Trainer") -> dict[str, Any]:
         "rng": rng,
         "fixed_z": trainer.fixed_z,
     })
+
+
+def save_trainer(trainer: "Trainer") -> None:
+    """Checkpoint to checkpoints/latest.pt (+ a kept step copy), atomically; no-op without a run folder."""
+    if trainer.run_dir is None:
+        return
+    trainer._calibrate_ema()  # the averaged G is saved with BatchNorm statistics that match its weights
+    payload = checkpoint_payload(trainer)
+    folder = trainer.run_dir.checkpoints_dir
+    save_checkpoint(folder / "latest.pt", payload)
+    if trainer.config.keep_checkpoints > 0:
+        save_checkpoint(folder / f"step_{trainer.step:06d}.pt", payload)
+        prune_checkpoints(folder, trainer.config.keep_checkpoints)
+    trainer._last_good_step = trainer.step
 
 
 def restore(trainer: "Trainer", data: dict[str, Any]) -> None:

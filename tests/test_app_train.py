@@ -8,7 +8,8 @@ from typing import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from ganlab.jobs import JobSnapshot, TrainingJob
+from ganlab.job_snapshot import JobSnapshot
+from ganlab.jobs import TrainingJob
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ganlab.jobs import TrainingJob, downsample
+from ganlab.job_snapshot import downsample
+from ganlab.jobs import TrainingJob
 from ganlab.manager import JobManager
 from tests.helpers import tiny_config
 

@@ -9,7 +9,8 @@ import torch
 
 from ganlab.config import ConfigError
 from ganlab.runs import create_run
-from ganlab.trainer import DivergedError, Trainer
+from ganlab.train_events import DivergedError
+from ganlab.trainer import Trainer
 from ganlab.trainer_state import resume_trainer
 from tests.helpers import blobs_dataset, tiny_config
 

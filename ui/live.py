@@ -7,7 +7,8 @@ from typing import Callable
 
 import streamlit as st
 
-from ganlab.jobs import JobSnapshot, TrainingJob
+from ganlab.job_snapshot import JobSnapshot
+from ganlab.jobs import TrainingJob
 from ui import state
 from ui.charts import loss_figure, quality_figure, scores_figure
 from ui.jobs import get_manager
