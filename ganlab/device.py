@@ -6,7 +6,6 @@ import contextlib
 import functools
 import os
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 
@@ -123,10 +122,3 @@ def set_threads(requested: int = 0) -> int:
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
-
-
-@contextlib.contextmanager
-def no_autocast(device: torch.device) -> Iterator[None]:
-    """Disable autocast inside a block (e.g. to keep a statistic in fp32)."""
-    with torch.autocast(device_type=device.type, enabled=False):
-        yield

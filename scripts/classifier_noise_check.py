@@ -13,13 +13,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from ganlab.data import load_dataset  # noqa: E402
+from ganlab.data import open_dataset  # noqa: E402
 from ganlab.metrics import extract, get_extractor  # noqa: E402
 
 
 def main() -> int:
     extractor = get_extractor("fashion-mnist", 1, 28)
-    data = load_dataset("fashion-mnist", size=28, subset="test")
+    data = open_dataset("fashion-mnist", size=28, subset="test")
     images = data.images[:5000].float()
     print("noise sigma (of 255) | " + " | ".join(data.class_names))
     for sigma in (0, 10, 20, 40):

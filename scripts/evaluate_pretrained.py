@@ -14,10 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from ganlab.checkpoint import load_generator  # noqa: E402
-from ganlab.export import list_pretrained  # noqa: E402
+from ganlab.data import open_dataset  # noqa: E402
+from ganlab.explore import load_generator  # noqa: E402
 from ganlab.metrics import compare, evaluate_generator, extract, get_extractor, real_feature_stats  # noqa: E402
-from ganlab.data import load_dataset  # noqa: E402
+from ganlab.runs.export import list_pretrained  # noqa: E402
 
 N_FAKE = 10_000
 TEST_SUBSET = {"fashion-mnist": "test", "mnist": "test"}
@@ -26,10 +26,10 @@ TEST_SUBSET = {"fashion-mnist": "test", "mnist": "test"}
 def real_split(dataset: str, size: int, channels: int, test: bool) -> torch.Tensor:
     """Test split where the dataset has one; for digits the extractor's own stratified 20% hold-out."""
     if dataset in TEST_SUBSET:
-        return load_dataset(dataset, size=size, channels=channels, subset=TEST_SUBSET[dataset] if test else "").images
+        return open_dataset(dataset, size=size, channels=channels, subset=TEST_SUBSET[dataset] if test else "").images
     from sklearn.model_selection import train_test_split
 
-    data = load_dataset(dataset, size=size, channels=channels)
+    data = open_dataset(dataset, size=size, channels=channels)
     idx_train, idx_test = train_test_split(list(range(len(data))), test_size=0.2, stratify=data.labels.numpy(),
                                            random_state=0)  # the split of pretrained/extractors/digits.json
     return data.images[torch.tensor(idx_test if test else idx_train)]

@@ -14,9 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ganlab.config import TrainConfig  # noqa: E402
-from ganlab.data import load_dataset  # noqa: E402
+from ganlab.data import open_dataset  # noqa: E402
 from ganlab.metrics import evaluate_generator, get_extractor, real_feature_stats  # noqa: E402
-from ganlab.trainer import Trainer  # noqa: E402
+from ganlab.train.trainer import Trainer  # noqa: E402
 
 
 def main() -> int:
@@ -25,9 +25,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--loss", choices=("bce", "wgan-gp"), default="bce")
     args = parser.parse_args()
-    train = load_dataset("fashion-mnist", size=28)
+    train = open_dataset("fashion-mnist", size=28)
     extractor = get_extractor("fashion-mnist", 1, 28)
-    test_stats = real_feature_stats(extractor, load_dataset("fashion-mnist", size=28, subset="test").images,
+    test_stats = real_feature_stats(extractor, open_dataset("fashion-mnist", size=28, subset="test").images,
                                     max_count=10_000)
     recipe = dict(batch_size=128) if args.loss == "bce" else dict(
         loss="wgan-gp", d_steps=5, beta1=0.0, beta2=0.9, gp_lambda=10.0, batch_size=64)

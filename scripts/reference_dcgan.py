@@ -18,10 +18,10 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from ganlab import paths  # noqa: E402
-from ganlab.bench_baseline import ExampleLoop, make_loader  # noqa: E402
-from ganlab.data import load_dataset  # noqa: E402
-from ganlab.export import list_pretrained, machine_description  # noqa: E402
+from ganlab.bench.reference import ExampleLoop, make_loader  # noqa: E402
+from ganlab.data import open_dataset  # noqa: E402
 from ganlab.metrics import evaluate_generator, get_extractor, real_feature_stats  # noqa: E402
+from ganlab.runs.export import list_pretrained, machine_description  # noqa: E402
 
 
 class FlatZ(nn.Module):
@@ -37,7 +37,7 @@ class FlatZ(nn.Module):
 
 def main() -> int:
     torch.manual_seed(0)
-    train = load_dataset("fashion-mnist", size=64, channels=1).images
+    train = open_dataset("fashion-mnist", size=64, channels=1).images
     loop = ExampleLoop(nc=1)
     started = time.time()
     for i, (real,) in enumerate(make_loader(train, 64)):
@@ -46,7 +46,7 @@ def main() -> int:
             print(f"reference: batch {i}/{len(train) // 64} loss_D {losses[0]:.3f} loss_G {losses[1]:.3f}", flush=True)
     seconds = time.time() - started
     extractor = get_extractor("fashion-mnist", 1, 64)
-    test = load_dataset("fashion-mnist", size=64, channels=1, subset="test").images
+    test = open_dataset("fashion-mnist", size=64, channels=1, subset="test").images
     result = evaluate_generator(FlatZ(loop.net_g.eval(), 100), extractor, real_feature_stats(extractor, test,
                                 max_count=len(test)), n=10_000, seed=0)
     record = {

@@ -16,10 +16,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ganlab.config import TrainConfig  # noqa: E402
-from ganlab.export import export_generator, machine_description  # noqa: E402
 from ganlab.runs import create_run  # noqa: E402
-from ganlab.trainer import Trainer  # noqa: E402
-from ganlab.trainer_state import resume_trainer  # noqa: E402
+from ganlab.runs.export import export_generator, machine_description  # noqa: E402
+from ganlab.train.resume import resume_trainer  # noqa: E402
+from ganlab.train.trainer import Trainer  # noqa: E402
 
 COMMON = dict(device="auto", precision="auto", log_every=50, sample_every=500, checkpoint_every=1000, seed=0,
               quality_every=0, threads=1)  # one thread each: two recipes train side by side on 2 cores

@@ -29,7 +29,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def manager():
-    """A fresh app-wide JobManager (the one ui.jobs.get_manager caches); every job stopped afterwards."""
+    """A fresh JobManager for core tests (no Streamlit imported); every job stopped afterwards."""
+    from ganlab.train import JobManager
+
+    m = JobManager()
+    yield m
+    m.shutdown()
+    assert not any(job.snapshot().active for job in m.jobs()), "a training thread outlived its test"
+
+
+@pytest.fixture
+def app_manager():
+    """The app-wide JobManager the pages use (ui.jobs.get_manager's cached one), fresh; jobs stopped afterwards."""
     from ui.jobs import get_manager
 
     get_manager.clear()

@@ -27,3 +27,13 @@ def tiny_config(**changes) -> TrainConfig:
                 threads=1, quality_every=0)
     base.update(changes)
     return TrainConfig(**base)
+
+
+def open_page(page: str, timeout: float = 90) -> "AppTest":
+    """AppTest of one page as the app serves it: app.py is the entry point, `page` (e.g. "pages/2_Runs.py") runs."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    return AppTest.from_file(str(app), default_timeout=timeout).switch_page(page)

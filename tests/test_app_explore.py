@@ -16,16 +16,17 @@ from streamlit.testing.v1 import AppTest
 from ganlab import paths
 from ganlab.config import TrainConfig
 from ganlab.runs import create_run, list_runs
+from tests.helpers import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "views" / "explore.py")
+PAGE = str(ROOT / "pages" / "3_Explore.py")
 TIMEOUT = 60
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One tiny trained run (EMA on, so the EMA toggle has weights to pick), made once per module."""
-    from ganlab.trainer import Trainer
+    from ganlab.train.trainer import Trainer
 
     home = tmp_path_factory.mktemp("explore_template")
     cfg = TrainConfig(dataset="digits", img_size=16, g_channels=8, d_channels=8, max_steps=6, batch_size=32,
@@ -67,7 +68,7 @@ def media_bytes(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], bytes]:
 
 
 def explore_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    at = open_page("pages/3_Explore.py", TIMEOUT).run()
     assert not at.exception, at.exception
     return at
 
@@ -169,7 +170,7 @@ def test_build_with_bad_keyframes_shows_error(run_id: str) -> None:
 
 
 def test_conditional_generator_class_picker_changes_image(no_pretrained: None, media_bytes) -> None:
-    from ganlab.trainer import Trainer
+    from ganlab.train.trainer import Trainer
 
     cfg = TrainConfig(dataset="digits", img_size=16, g_channels=8, d_channels=8, max_steps=2, batch_size=32,
                       log_every=1, threads=1, z_dim=16, conditional=True)

@@ -39,7 +39,7 @@ def write_tiny_generator(folder: Path, name: str = "tiny-digits") -> None:
     (folder / f"{name}.json").write_text(json.dumps(card))
 
 
-def test_home_without_pretrained_models_shows_friendly_state(manager, pretrained: Path) -> None:
+def test_home_without_pretrained_models_shows_friendly_state(app_manager, pretrained: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception, at.exception
     assert at.title[0].value == "GAN Lab"
@@ -48,7 +48,7 @@ def test_home_without_pretrained_models_shows_friendly_state(manager, pretrained
     assert at.button(key="home.quickstart").label == "Train a DCGAN on digits"
 
 
-def test_home_gallery_shows_a_grid_and_new_seed_changes_it(manager, pretrained: Path) -> None:
+def test_home_gallery_shows_a_grid_and_new_seed_changes_it(app_manager, pretrained: Path) -> None:
     write_tiny_generator(pretrained)
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception, at.exception
@@ -60,7 +60,7 @@ def test_home_gallery_shows_a_grid_and_new_seed_changes_it(manager, pretrained: 
     assert f"seeds {seed}–{seed + 15}" in [c for image in at.image for c in image.captions]
 
 
-def test_home_broken_pretrained_file_is_an_error_not_a_traceback(manager, pretrained: Path) -> None:
+def test_home_broken_pretrained_file_is_an_error_not_a_traceback(app_manager, pretrained: Path) -> None:
     (pretrained / "broken.safetensors").write_bytes(b"not a safetensors file")
     (pretrained / "broken.json").write_text(json.dumps({"name": "broken", "model_config": {"arch": "dcgan"}}))
     at = AppTest.from_file(APP, default_timeout=60).run()
@@ -68,11 +68,11 @@ def test_home_broken_pretrained_file_is_an_error_not_a_traceback(manager, pretra
     assert any("broken" in e.value for e in at.error)
 
 
-def test_quick_start_submits_digits_job_and_switches_to_train(manager, pretrained: Path) -> None:
+def test_quick_start_submits_digits_job_and_switches_to_train(app_manager, pretrained: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.button(key="home.quickstart").click().run()
     assert not at.exception, at.exception
-    jobs = manager.jobs()
+    jobs = app_manager.jobs()
     assert len(jobs) == 1
     config = jobs[0].config
     assert (config.dataset, config.arch, config.img_size) == ("digits", "dcgan", 32)

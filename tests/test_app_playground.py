@@ -11,16 +11,17 @@ import numpy as np
 import torch
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import open_page
 from ui import playground as pg
 from ui import playground_figures as F
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "views" / "playground.py")
+PAGE = str(ROOT / "pages" / "4_Playground.py")
 TIMEOUT = 60
 
 
 def page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    at = open_page("pages/4_Playground.py", TIMEOUT).run()
     assert not at.exception, at.exception
     return at
 

@@ -12,9 +12,10 @@ from streamlit.testing.v1 import AppTest
 from ganlab import paths
 from ganlab.config import TrainConfig
 from ganlab.runs import create_run, list_runs, open_run
+from tests.helpers import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "views" / "runs.py")
+PAGE = str(ROOT / "pages" / "2_Runs.py")
 TIMEOUT = 60
 
 
@@ -28,7 +29,7 @@ def tiny_config(**changes) -> TrainConfig:
 @pytest.fixture(scope="module")
 def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two tiny trained runs (different lr_g), made once per module in their own GANLAB_HOME."""
-    from ganlab.trainer import Trainer
+    from ganlab.train.trainer import Trainer
 
     home = tmp_path_factory.mktemp("runs_template")
     with pytest.MonkeyPatch.context() as mp:
@@ -49,7 +50,7 @@ def two_runs(trained_runs: Path) -> list[str]:
 
 
 def page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    return open_page("pages/2_Runs.py", TIMEOUT)
 
 
 def table(at: AppTest):

@@ -8,8 +8,9 @@ from typing import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from ganlab.job_snapshot import JobSnapshot
-from ganlab.jobs import TrainingJob
+from ganlab.train.job import TrainingJob
+from ganlab.train.snapshot import JobSnapshot
+from tests.helpers import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -18,8 +19,7 @@ TIMEOUT = 90  # seconds per script run: Stop waits for a checkpoint; CI machines
 
 
 def open_train() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page("views/train.py").run()
+    at = open_page("pages/1_Train.py", TIMEOUT).run()
     assert not at.exception, at.exception
     return at
 
@@ -56,7 +56,7 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_train_page_renders_form_and_empty_state(manager) -> None:
+def test_train_page_renders_form_and_empty_state(app_manager) -> None:
     at = open_train()
     assert at.title[0].value == "Train"
     assert any("No training job yet" in i.value for i in at.info)
@@ -67,13 +67,13 @@ def test_train_page_renders_form_and_empty_state(manager) -> None:
     assert any(c.startswith("1,797 images · 10 classes") for c in captions), captions
 
 
-def test_train_start_pause_step_resume_stop_leaves_checkpoint(manager) -> None:
+def test_train_start_pause_step_resume_stop_leaves_checkpoint(app_manager) -> None:
     at = open_train()
     tiny_settings(at)
     at.button(key="train.start").click().run()
     assert not at.exception, at.exception
-    assert len(manager.jobs()) == 1
-    job = manager.jobs()[0]
+    assert len(app_manager.jobs()) == 1
+    job = app_manager.jobs()[0]
     assert at.session_state["train.selected_job"] == job.job_id
     assert any("Started" in s.value for s in at.success)
 
@@ -83,7 +83,7 @@ def test_train_start_pause_step_resume_stop_leaves_checkpoint(manager) -> None:
     at.button(key="job.pause").click().run()
     assert job.snapshot().state == "paused"
     at.run()
-    assert at.button(key="job.resume") and at.button(key="job.step_d")
+    assert at.button(key="job.unpause") and at.button(key="job.step_d")
 
     before = job.snapshot()
     at.button(key="job.step_d").click().run()
@@ -102,7 +102,7 @@ def test_train_start_pause_step_resume_stop_leaves_checkpoint(manager) -> None:
     assert (after_both.d_updates, after_both.g_updates) == (after_g.d_updates + 1, after_g.g_updates + 1)
     assert after_both.state == "paused"
 
-    at.button(key="job.resume").click().run()
+    at.button(key="job.unpause").click().run()
     run_until(at, job, lambda s: s.state == "running" and s.step > after_both.step + 2)
     assert len(at.get("plotly_chart")) >= 2, "loss and score charts should be drawn once metrics exist"
 
@@ -110,56 +110,56 @@ def test_train_start_pause_step_resume_stop_leaves_checkpoint(manager) -> None:
     assert not at.exception, at.exception
     assert job.snapshot().state == "stopped"
     assert job.run.latest_checkpoint is not None and job.run.latest_checkpoint.is_file()
-    assert not {"job.pause", "job.stop", "job.resume"} & {b.key for b in at.button}
+    assert not {"job.pause", "job.stop", "job.unpause"} & {b.key for b in at.button}
 
 
-def test_oversized_width_is_refused_on_the_page_before_a_job_starts(manager) -> None:
+def test_oversized_width_is_refused_on_the_page_before_a_job_starts(app_manager) -> None:
     at = open_train()
     tiny_settings(at)
     at.selectbox(key="cfg.img_size").set_value(128)
     at.number_input(key="cfg.g_channels").set_value(2048)
     at.button(key="train.start").click().run()
     assert not at.exception, at.exception
-    assert manager.jobs() == []
+    assert app_manager.jobs() == []
     assert any("g_channels=2048" in e.value and "over the limit" in e.value for e in at.error), [e.value for e in at.error]
 
 
-def test_second_start_is_queued_with_its_position(manager) -> None:
+def test_second_start_is_queued_with_its_position(app_manager) -> None:
     at = open_train()
     tiny_settings(at)
     at.button(key="train.start").click().run()
-    first = manager.jobs()[0]
+    first = app_manager.jobs()[0]
     first.pause()  # keeps the CPU free while the queue is checked
     at.button(key="train.start").click().run()
     assert not at.exception, at.exception
-    second = manager.jobs()[0]
+    second = app_manager.jobs()[0]
     assert second.job_id != first.job_id
     assert second.snapshot().state == "queued"
     assert any("queued (position 1)" in i.value for i in at.info)
     assert at.session_state["train.selected_job"] == second.job_id
-    at.button(key="job.cancel").click().run()
+    at.button(key="job.stop").click().run()
     assert second.snapshot().state == "stopped"
     assert first.snapshot().active
 
 
-def test_reopening_the_app_selects_the_newest_active_job(manager) -> None:
+def test_reopening_the_app_selects_the_newest_active_job(app_manager) -> None:
     at = open_train()
     tiny_settings(at)
     at.button(key="train.start").click().run()
-    job = manager.jobs()[0]
+    job = app_manager.jobs()[0]
     job.pause()
     fresh = open_train()  # a new browser session: sees the job that trains in the shared manager
     assert fresh.session_state["train.selected_job"] == job.job_id
     assert any(job.job_id in c.value for c in fresh.sidebar.caption), [c.value for c in fresh.sidebar.caption]
 
 
-def test_failed_job_shows_error_with_what_to_do(manager, tmp_path: Path) -> None:
+def test_failed_job_shows_error_with_what_to_do(app_manager, tmp_path: Path) -> None:
     at = open_train()
     tiny_settings(at)
     at.selectbox(key="cfg.dataset").set_value("folder").run()
     at.text_input(key="cfg.data_path").set_value(str(tmp_path / "no-such-folder")).run()
     at.button(key="train.start").click().run()
-    job = manager.jobs()[0]
+    job = app_manager.jobs()[0]
     run_until(at, job, lambda s: s.state == "failed", timeout=60)
     errors = [e.value for e in at.error]
     assert any("no-such-folder" in e and "What to do" in e for e in errors), errors

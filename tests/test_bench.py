@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ganlab.bench import run_bench
-from ganlab.bench_baseline import ExampleDiscriminator, ExampleGenerator, ExampleLoop, baseline_wgangp_rate
+from ganlab.bench.reference import ExampleDiscriminator, ExampleGenerator, ExampleLoop, baseline_wgangp_rate
 from ganlab.config import TrainConfig
 from ganlab.device import cpu_has_fast_bf16
 from ganlab.nets import build_discriminator, build_generator, count_parameters

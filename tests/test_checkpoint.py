@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganlab import checkpoint
-from ganlab.checkpoint import CheckpointError, load_checkpoint, load_generator, save_checkpoint
-from ganlab.runs import create_run
-from ganlab.trainer import Trainer
+from ganlab import files
+from ganlab.explore import load_generator
+from ganlab.runs import checkpoint, create_run
+from ganlab.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ganlab.train.trainer import Trainer
 from tests.helpers import blobs_dataset, tiny_config
 
 
@@ -29,7 +30,7 @@ def test_save_is_atomic_when_rename_fails(tmp_path: Path, monkeypatch: pytest.Mo
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(checkpoint.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(CheckpointError, match="could not write checkpoint .*disk full"):
         save_checkpoint(path, {"step": 2})
     assert load_checkpoint(path)["step"] == 1
@@ -44,10 +45,10 @@ def test_save_reports_disk_full_during_write_and_keeps_previous(tmp_path: Path, 
     def full_disk(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(checkpoint.os, "fsync", full_disk)
+    monkeypatch.setattr(files.os, "fsync", full_disk)
     with pytest.raises(CheckpointError, match="No space left on device"):
         save_checkpoint(path, {"step": 2})
-    monkeypatch.setattr(checkpoint.os, "fsync", real_fsync)
+    monkeypatch.setattr(files.os, "fsync", real_fsync)
     assert load_checkpoint(path)["step"] == 1
 
 
@@ -109,7 +110,7 @@ def test_only_newest_step_checkpoints_are_kept() -> None:
 
 
 def test_exported_generator_loads_from_card_and_matches_checkpoint(tmp_path: Path) -> None:
-    from ganlab.export import export_generator, list_pretrained
+    from ganlab.runs.export import export_generator, list_pretrained
 
     run = _trained_run()
     export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, card_extra={"command": "test"})
@@ -126,7 +127,7 @@ def test_exported_generator_loads_from_card_and_matches_checkpoint(tmp_path: Pat
 
 
 def test_ema_generator_has_batchnorm_statistics_of_its_own_weights() -> None:
-    from ganlab.ema import recalibrate_batchnorm
+    from ganlab.nets import recalibrate_batchnorm
 
     config = tiny_config(max_steps=6, ema=0.9)
     run = create_run(config)

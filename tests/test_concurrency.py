@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from ganlab import paths
-from ganlab.checkpoint import load_generator
-from ganlab.jobs import TrainingJob
-from ganlab.manager import SLOT_STATES, JobManager
+from ganlab.explore import load_generator
+from ganlab.train import JobManager, JobState
+from ganlab.train.job import TrainingJob
 from tests.helpers import tiny_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,13 +58,13 @@ def test_two_sessions_submitting_at_once_get_distinct_runs_one_running_one_queue
                         lambda: manager.submit(tiny_config(name="tab-b", max_steps=3)))
     assert a.run.id != b.run.id and a.run.path != b.run.path
     states = sorted(j.snapshot().state for j in (a, b))
-    assert sum(s in SLOT_STATES for s in states) == 1 and "queued" in states
+    assert sum(JobState(s).holds_slot for s in states) == 1 and "queued" in states
     first, second = (a, b) if a.snapshot().state != "queued" else (b, a)
     assert manager.queue_position(second.job_id) == 1
     first.wait_for(lambda s: s.step >= 1, timeout=60)
-    manager.cancel(first.job_id)
+    manager.stop(first.job_id)
     second.wait_for(lambda s: s.step >= 1, timeout=60)  # the queued one starts once the slot is free
-    manager.cancel(second.job_id)
+    manager.stop(second.job_id)
     final = second.snapshot()
     assert final.state in ("finished", "stopped") and final.error is None
     assert {a.run.config().name, b.run.config().name} == {"tab-a", "tab-b"}
@@ -73,7 +73,7 @@ def test_two_sessions_submitting_at_once_get_distinct_runs_one_running_one_queue
 def test_many_sessions_submitting_at_once_queue_every_job_exactly_once(manager: JobManager) -> None:
     jobs = _in_parallel(*[lambda: manager.submit(tiny_config(**LONG)) for _ in range(6)])
     assert len({j.run.id for j in jobs}) == 6
-    assert sum(j.snapshot().state in SLOT_STATES for j in jobs) == 1
+    assert sum(j.snapshot().state.holds_slot for j in jobs) == 1
     waiting = sorted(manager.queue_position(j.job_id) for j in jobs if j.snapshot().state == "queued")
     assert waiting == [1, 2, 3, 4, 5]
 
@@ -94,7 +94,7 @@ def test_pause_and_stop_affect_only_the_targeted_job() -> None:
         assert a.snapshot().step == paused.step and a.snapshot().state == "paused"
         assert b.stop(timeout=30) and b.snapshot().state == "stopped"
         assert a.snapshot().state == "paused"  # stopping b did not touch a
-        a.resume()
+        a.unpause()
         a.wait_for(lambda s: s.state == "running" and s.step >= paused.step + 2, timeout=60)
     finally:
         a.stop(timeout=30)
@@ -112,10 +112,10 @@ def test_manager_controls_of_one_job_leave_the_queued_one_alone(manager: JobMana
     running.pause()
     running.wait_for(lambda s: s.state == "paused", timeout=30)
     assert queued.snapshot().state == "queued"  # a paused job keeps its slot; nothing else starts
-    manager.cancel(queued.job_id)
+    manager.stop(queued.job_id)
     assert queued.snapshot().state == "stopped" and queued.snapshot().step == 0
     assert running.snapshot().state == "paused"
-    running.resume()
+    running.unpause()
     step = running.snapshot().step
     running.wait_for(lambda s: s.step >= step + 2, timeout=60)
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ganlab.config import PRESETS, ConfigError, ModelConfig, TrainConfig, apply_preset
+from ganlab.config import LOSSES, PRESETS, ConfigError, ModelConfig, TrainConfig, build_config, recipe
 
 
 def test_config_roundtrip_through_json_is_identity() -> None:
@@ -65,22 +65,51 @@ def test_config_rejects_invalid_json_text() -> None:
         TrainConfig.from_json("{lr_g: 1")
 
 
-def test_every_preset_builds_a_valid_config() -> None:
-    for name in PRESETS:
-        assert isinstance(apply_preset(TrainConfig(), name), TrainConfig)
+def test_every_preset_builds_a_valid_config_by_name_or_title() -> None:
+    for name, preset in PRESETS.items():
+        assert build_config({}, preset=name) == build_config({}, preset=preset.title)
+        assert preset.description and preset.title
     with pytest.raises(ConfigError, match="preset='nope' is unknown"):
-        apply_preset(TrainConfig(), "nope")
+        build_config({}, preset="nope")
 
 
 def test_wgan_gp_preset_uses_the_paper_recipe_and_a_critic_without_batchnorm() -> None:
-    config = apply_preset(TrainConfig(), "WGAN-GP (Gulrajani et al.)")
+    config = build_config({}, preset="wgan-gp-paper")
     assert (config.gp_lambda, config.d_steps, config.beta1, config.beta2) == (10.0, 5, 0.0, 0.9)
     assert config.model_config().d_norm == "layer"
     assert TrainConfig(loss="bce").model_config().d_norm == "batch"
 
 
 def test_g_twice_per_d_step_is_expressible() -> None:
-    assert apply_preset(TrainConfig(), "G twice per D step").g_steps == 2
+    assert build_config({}, preset="g-twice").g_steps == 2
+
+
+def test_default_config_is_the_recipe_of_its_own_arch_and_loss() -> None:
+    assert build_config({}) == TrainConfig() == TrainConfig(**recipe("dcgan", "bce"))
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_choosing_a_loss_loads_its_recipe_unless_a_field_is_given(loss: str) -> None:
+    config = build_config({"loss": loss, "arch": "mlp"})
+    assert config == TrainConfig(**recipe("mlp", loss))
+    assert build_config({"loss": loss, "lr_g": 3e-4}).lr_g == 3e-4  # an explicit choice wins over the recipe
+
+
+def test_a_base_config_keeps_its_values_unless_arch_or_loss_is_chosen() -> None:
+    base = TrainConfig(loss="wgan-gp", lr_g=5e-5).to_dict()
+    assert build_config({"batch_size": 32}, base=base).lr_g == 5e-5
+    assert build_config({"loss": "bce"}, base=base).lr_g == 2e-4
+
+
+def test_legacy_configs_with_crop_or_pad_in_data_subset_load_with_fit() -> None:
+    config = TrainConfig.from_dict({"dataset": "folder", "data_subset": "pad"})
+    assert (config.fit, config.data_subset) == ("pad", "")
+
+
+def test_every_field_has_help_text() -> None:
+    from ganlab.config import field_help
+
+    assert all(field_help().values()) and set(field_help()) == set(TrainConfig.__dataclass_fields__)
 
 
 def test_total_steps_counts_epochs_in_discriminator_batches() -> None:

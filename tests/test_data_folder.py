@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 
 from ganlab.data import folder as folder_mod
-from ganlab.data import load_dataset, scan_folder
-from ganlab.data.images import SkipImage, decode_image
+from ganlab.data import open_dataset, scan_folder
+from ganlab.data.decode import SkipImage, decode_image
 
 
 def _solid(path: Path, colour, size=(24, 24), mode="RGB", fmt=None, **save) -> Path:
@@ -45,7 +45,7 @@ def _png_header_only(path: Path, width: int, height: int) -> None:
 
 def test_folder_loads_unlabelled_images(tmp_path):
     _good_images(tmp_path / "pics", 6)
-    ds = load_dataset("folder", size=16, path=str(tmp_path / "pics"))
+    ds = open_dataset("folder", size=16, path=str(tmp_path / "pics"))
     assert ds.images.shape == (6, 3, 16, 16) and ds.labels is None and ds.class_names == ()
     assert ds.name == "pics" and ds.num_skipped == 0
     assert ds.images[0, :, 8, 8].tolist() == [0, 100, 200]
@@ -54,7 +54,7 @@ def test_folder_loads_unlabelled_images(tmp_path):
 def test_folder_subfolders_become_labels(tmp_path):
     _good_images(tmp_path / "cats", 3, "c")
     _good_images(tmp_path / "dogs" / "deep", 2, "d")  # nested deeper still counts for its top folder
-    ds = load_dataset("folder", size=8, channels=1, path=str(tmp_path))
+    ds = open_dataset("folder", size=8, channels=1, path=str(tmp_path))
     assert ds.class_names == ("cats", "dogs") and ds.num_classes == 2
     assert ds.images.shape == (5, 1, 8, 8)
     assert sorted(ds.labels.tolist()) == [0, 0, 0, 1, 1]
@@ -79,24 +79,24 @@ def test_folder_label_inference(tmp_path, layout, classes):
 
 def test_folder_second_load_hits_cache(tmp_path, monkeypatch):
     _good_images(tmp_path / "pics", 5)
-    first = load_dataset("folder", size=16, path=str(tmp_path / "pics"))
+    first = open_dataset("folder", size=16, path=str(tmp_path / "pics"))
     monkeypatch.setattr(folder_mod, "decode_image", lambda *a, **k: pytest.fail("cache should be used"))
-    second = load_dataset("folder", size=16, path=str(tmp_path / "pics"))
+    second = open_dataset("folder", size=16, path=str(tmp_path / "pics"))
     assert torch.equal(first.images, second.images)
 
 
 def test_folder_cache_invalidated_by_new_file_and_other_size(tmp_path):
     pics = _good_images(tmp_path / "pics", 4)
-    assert len(load_dataset("folder", size=16, path=str(tmp_path / "pics"))) == 4
+    assert len(open_dataset("folder", size=16, path=str(tmp_path / "pics"))) == 4
     _solid(pics[0].parent / "new.png", (1, 2, 3))
-    assert len(load_dataset("folder", size=16, path=str(tmp_path / "pics"))) == 5
-    assert load_dataset("folder", size=8, path=str(tmp_path / "pics")).images.shape[-1] == 8
+    assert len(open_dataset("folder", size=16, path=str(tmp_path / "pics"))) == 5
+    assert open_dataset("folder", size=8, path=str(tmp_path / "pics")).images.shape[-1] == 8
 
 
 def test_folder_progress_reaches_total(tmp_path):
     _good_images(tmp_path, 7)
     calls = []
-    load_dataset("folder", size=8, path=str(tmp_path), progress=lambda d, t: calls.append((d, t)))
+    open_dataset("folder", size=8, path=str(tmp_path), progress=lambda d, t: calls.append((d, t)))
     assert calls[-1] == (7, 7)
 
 
@@ -104,16 +104,16 @@ def test_folder_pad_keeps_whole_image(tmp_path):
     im = Image.new("RGB", (40, 20), (255, 0, 0))
     im.paste((0, 0, 255), (0, 0, 4, 20))  # a blue strip on the far left: crop removes it, pad keeps it
     im.save(tmp_path / "wide.png")
-    cropped = load_dataset("folder", size=20, path=str(tmp_path), subset="crop")
-    padded = load_dataset("folder", size=20, path=str(tmp_path), subset="pad")
+    cropped = open_dataset("folder", size=20, path=str(tmp_path), fit="crop")
+    padded = open_dataset("folder", size=20, path=str(tmp_path), fit="pad")
     assert cropped.images[0, 2].max() < 50
     assert padded.images[0, 2, 10, 0] > 150
 
 
 def test_folder_rejects_unknown_fit(tmp_path):
     _good_images(tmp_path, 2)
-    with pytest.raises(ValueError, match="subset='stretch'"):
-        load_dataset("folder", size=8, path=str(tmp_path), subset="stretch")
+    with pytest.raises(ValueError, match="fit='stretch'"):
+        open_dataset("folder", size=8, path=str(tmp_path), fit="stretch")
 
 
 @pytest.mark.parametrize(
@@ -129,12 +129,12 @@ def test_folder_rejects_unknown_fit(tmp_path):
 def test_folder_rejects_bad_path(tmp_path, setup, message):
     target = setup(tmp_path / "data")
     with pytest.raises(ValueError, match=message):
-        load_dataset("folder", size=8, path=str(target))
+        open_dataset("folder", size=8, path=str(target))
 
 
 def test_folder_rejects_empty_path():
     with pytest.raises(ValueError, match="no folder given"):
-        load_dataset("folder", size=8, path="")
+        open_dataset("folder", size=8, path="")
 
 
 def _bad_files(folder: Path) -> dict[str, str]:
@@ -161,7 +161,7 @@ def test_folder_skips_each_bad_file_with_its_reason(tmp_path, ganlab_home):
     expected = _bad_files(data)
     _good_images(data, 3)
     before = _tree(data)
-    ds = load_dataset("folder", size=16, path=str(data))
+    ds = open_dataset("folder", size=16, path=str(data))
     assert len(ds) == 3 and ds.num_skipped == len(expected)
     reasons = dict(line.split(": ", 1) for line in ds.skipped)
     for name, fragment in expected.items():
@@ -174,14 +174,14 @@ def test_folder_skips_each_bad_file_with_its_reason(tmp_path, ganlab_home):
 def test_folder_with_only_bad_files_is_refused_naming_them(tmp_path):
     _bad_files(tmp_path)
     with pytest.raises(ValueError, match="no usable images.*5 of 5 image files were skipped.*bomb.png"):
-        load_dataset("folder", size=16, path=str(tmp_path))
+        open_dataset("folder", size=16, path=str(tmp_path))
 
 
 def test_folder_refuses_fewer_images_than_one_batch(tmp_path):
     _bad_files(tmp_path)
     _good_images(tmp_path, 3)
     with pytest.raises(ValueError, match="only 3 usable images.*64 needed.*5 of 8 image files were skipped"):
-        load_dataset("folder", size=16, path=str(tmp_path), min_images=64)
+        open_dataset("folder", size=16, path=str(tmp_path), min_images=64)
 
 
 def test_odd_modes_decode_to_rgb_and_grey(tmp_path):
@@ -246,14 +246,14 @@ def test_hidden_files_and_macos_folders_are_ignored(tmp_path):
     (tmp_path / "._img000.png").write_bytes(b"junk")
     (tmp_path / "__MACOSX").mkdir()
     (tmp_path / "__MACOSX" / "img.png").write_bytes(b"junk")
-    ds = load_dataset("folder", size=8, path=str(tmp_path))
+    ds = open_dataset("folder", size=8, path=str(tmp_path))
     assert len(ds) == 2 and ds.num_skipped == 0
 
 
 def test_dangling_symlink_is_skipped_with_reason(tmp_path):
     _good_images(tmp_path, 2)
     (tmp_path / "gone.png").symlink_to(tmp_path / "missing.png")
-    ds = load_dataset("folder", size=8, path=str(tmp_path))
+    ds = open_dataset("folder", size=8, path=str(tmp_path))
     assert len(ds) == 2 and ds.num_skipped == 1
     assert ds.skipped[0].startswith("gone.png: unreadable")
 
@@ -263,5 +263,5 @@ def test_unreadable_file_is_skipped(tmp_path):
     _good_images(tmp_path, 2)
     locked = _solid(tmp_path / "locked.png", (0, 0, 0))
     locked.chmod(0)
-    ds = load_dataset("folder", size=8, path=str(tmp_path))
+    ds = open_dataset("folder", size=8, path=str(tmp_path))
     assert ds.num_skipped == 1 and "locked.png" in ds.skipped[0]

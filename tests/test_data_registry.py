@@ -7,8 +7,8 @@ import time
 import pytest
 import torch
 
-from ganlab.data import ImageDataset, dataset_info, list_datasets, load_dataset
-from ganlab.data.base import convert_channels, pick_indices, resize_uint8
+from ganlab.data import ImageDataset, dataset_info, list_datasets, open_dataset
+from ganlab.data.pixels import convert_channels, pick_indices, resize_uint8
 
 IMAGE_SOURCES = ("digits", "mnist", "fashion-mnist", "cifar10", "emoji", "folder", "zip")
 
@@ -22,14 +22,14 @@ def test_list_datasets_has_every_image_source_with_digits_first():
 
 def test_load_dataset_rejects_unknown_name_listing_known_ones():
     with pytest.raises(ValueError, match="unknown dataset 'nope'") as err:
-        load_dataset("nope", size=32)
+        open_dataset("nope", size=32)
     for name in IMAGE_SOURCES:
         assert name in str(err.value)
 
 
 def test_load_dataset_rejects_toy2d_pointing_to_load_toy2d():
     with pytest.raises(ValueError, match="load_toy2d"):
-        load_dataset("toy2d", size=32)
+        open_dataset("toy2d", size=32)
 
 
 @pytest.mark.parametrize("name", IMAGE_SOURCES)
@@ -53,17 +53,17 @@ def test_dataset_info_has_ui_fields(name):
 )
 def test_load_dataset_rejects_bad_request(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        load_dataset("digits", **kwargs)
+        open_dataset("digits", **kwargs)
 
 
 def test_load_dataset_rejects_unknown_subset():
     with pytest.raises(ValueError, match="subset='weird'.*train, test"):
-        load_dataset("fashion-mnist", size=28, subset="weird")
+        open_dataset("fashion-mnist", size=28, subset="weird")
 
 
 @pytest.mark.parametrize("size", [8, 28, 32, 64])
 def test_digits_shapes(size):
-    ds = load_dataset("digits", size=size)
+    ds = open_dataset("digits", size=size)
     assert isinstance(ds, ImageDataset)
     assert ds.images.shape == (1797, 1, size, size)
     assert ds.images.dtype == torch.uint8 and ds.images.is_contiguous()
@@ -73,39 +73,39 @@ def test_digits_shapes(size):
 
 
 def test_digits_are_white_ink_on_black_using_full_range():
-    ds = load_dataset("digits", size=8)
+    ds = open_dataset("digits", size=8)
     assert ds.images.max() == 255 and ds.images.min() == 0
     corners = ds.images[:, 0, [0, 0, -1, -1], [0, -1, 0, -1]].float().mean()
     assert corners < 30  # background is dark
 
 
 def test_digits_rgb_repeats_the_grey_channel():
-    ds = load_dataset("digits", size=16, channels=3)
+    ds = open_dataset("digits", size=16, channels=3)
     assert ds.images.shape == (1797, 3, 16, 16) and ds.channels == 3
     assert torch.equal(ds.images[:, 0], ds.images[:, 1]) and torch.equal(ds.images[:, 1], ds.images[:, 2])
 
 
 def test_digits_max_images_keeps_every_class():
-    ds = load_dataset("digits", size=8, max_images=100)
+    ds = open_dataset("digits", size=8, max_images=100)
     assert len(ds) == 100
     assert set(ds.labels.tolist()) == set(range(10))
 
 
 def test_digits_loads_fast_at_32px():
     start = time.perf_counter()
-    load_dataset("digits", size=32)
+    open_dataset("digits", size=32)
     assert time.perf_counter() - start < 1.0
 
 
 def test_digits_progress_reports_completion():
     calls = []
-    load_dataset("digits", size=8, progress=lambda done, total: calls.append((done, total)))
+    open_dataset("digits", size=8, progress=lambda done, total: calls.append((done, total)))
     assert calls and calls[-1][0] == calls[-1][1] == 1797
 
 
 def test_min_images_refuses_too_small_dataset():
     with pytest.raises(ValueError, match="only 10 usable images.*100"):
-        load_dataset("digits", size=8, max_images=10, min_images=100)
+        open_dataset("digits", size=8, max_images=10, min_images=100)
 
 
 def test_convert_channels_rgb_to_grey_uses_luma_weights():

@@ -14,10 +14,8 @@ from ganlab.data import (
     FolderStream,
     ImageDataset,
     StreamingBatchSampler,
-    load_dataset,
     make_sampler,
     open_dataset,
-    open_folder_stream,
 )
 
 
@@ -44,7 +42,7 @@ def _same(a, b) -> bool:
 
 @pytest.fixture(scope="module")
 def digits():
-    return load_dataset("digits", size=8)
+    return open_dataset("digits", size=8)
 
 
 def test_batches_are_float_in_model_range_on_device(digits):
@@ -128,21 +126,28 @@ def _folder(root: Path, n: int) -> Path:
     return root
 
 
+def _stream(folder: Path, channels: int = 0) -> FolderStream:
+    """The folder as a stream: a memory budget of one byte forces open_dataset to stream it."""
+    stream = open_dataset("folder", size=8, channels=channels, path=str(folder), memory_budget=1)
+    assert isinstance(stream, FolderStream)
+    return stream
+
+
 def test_streaming_matches_in_memory_batches(tmp_path):
     folder = _folder(tmp_path / "pics", 24)
-    memory = BatchSampler(load_dataset("folder", size=8, path=str(folder)), 5, "cpu", seed=2, flip=True)
-    stream = StreamingBatchSampler(open_folder_stream(folder, size=8), 5, "cpu", seed=2, flip=True, num_workers=0)
+    memory = BatchSampler(open_dataset("folder", size=8, path=str(folder)), 5, "cpu", seed=2, flip=True)
+    stream = StreamingBatchSampler(_stream(folder), 5, "cpu", seed=2, flip=True, num_workers=0)
     assert _same(_take(memory, 12), _take(stream, 12))  # 12 batches > 2 epochs of 4
     assert stream.epoch == memory.epoch == 2
 
 
 def test_streaming_with_worker_resumes_exactly(tmp_path):
     folder = _folder(tmp_path / "pics", 20)
-    sampler = StreamingBatchSampler(open_folder_stream(folder, size=8), 4, "cpu", seed=1, num_workers=1)
+    sampler = StreamingBatchSampler(_stream(folder), 4, "cpu", seed=1, num_workers=1)
     _take(sampler, 3)
     state = sampler.state_dict()
     expected = _take(sampler, 6)
-    restored = StreamingBatchSampler(open_folder_stream(folder, size=8), 4, "cpu", seed=5, num_workers=0)
+    restored = StreamingBatchSampler(_stream(folder), 4, "cpu", seed=5, num_workers=0)
     restored.load_state_dict(state)
     assert _same(expected, _take(restored, 6))
 
@@ -150,7 +155,7 @@ def test_streaming_with_worker_resumes_exactly(tmp_path):
 def test_streaming_replaces_unusable_files(tmp_path):
     folder = _folder(tmp_path / "pics", 6)
     (folder / "broken.png").write_bytes(b"not a png")
-    sampler = StreamingBatchSampler(open_folder_stream(folder, size=8), 7, "cpu", num_workers=0)
+    sampler = StreamingBatchSampler(_stream(folder), 7, "cpu", num_workers=0)
     x, y = sampler.next()
     assert x.shape == (7, 3, 8, 8) and y is None and sampler.num_substituted == 1
 
@@ -158,7 +163,7 @@ def test_streaming_replaces_unusable_files(tmp_path):
 def test_streaming_labels_from_subfolders(tmp_path):
     _folder(tmp_path / "a", 3)
     _folder(tmp_path / "b", 3)
-    stream = open_folder_stream(tmp_path, size=8, channels=1)
+    stream = _stream(tmp_path, channels=1)
     assert stream.class_names == ("a", "b") and stream.num_classes == 2
     x, y = StreamingBatchSampler(stream, 6, "cpu", num_workers=0).next()
     assert x.shape == (6, 1, 8, 8) and sorted(y.tolist()) == [0, 0, 0, 1, 1, 1]
@@ -181,7 +186,7 @@ def test_open_dataset_passes_other_sources_through():
 
 def test_state_dict_survives_weights_only_load_for_streaming(tmp_path):
     folder = _folder(tmp_path / "pics", 8)
-    sampler = StreamingBatchSampler(open_folder_stream(folder, size=8), 4, "cpu", num_workers=0)
+    sampler = StreamingBatchSampler(_stream(folder), 4, "cpu", num_workers=0)
     sampler.next()
     buf = io.BytesIO()
     torch.save(sampler.state_dict(), buf)

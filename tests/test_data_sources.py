@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from ganlab import paths
-from ganlab.data import find_emoji_font, load_dataset
-from ganlab.data import idx as idx_mod
-from ganlab.data.idx import FASHION_CLASSES, read_idx
+from ganlab.data import find_emoji_font, open_dataset
+from ganlab.data import mnist as idx_mod
+from ganlab.data.mnist import FASHION_CLASSES, read_idx
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 HAVE_FASHION = (DEBIAN_FASHION / "train-images-idx3-ubyte.gz").is_file()
@@ -52,7 +52,7 @@ def test_read_idx_rejects_truncated_file(tmp_path):
 
 def test_mnist_reads_idx_files_from_user_data_dir():
     images = _make_mnist_copy(paths.data_dir() / "mnist")
-    ds = load_dataset("mnist", size=28)
+    ds = open_dataset("mnist", size=28)
     assert ds.images.shape == (30, 1, 28, 28) and ds.num_classes == 10
     assert np.array_equal(ds.images[:, 0].numpy(), images)
     assert ds.labels.tolist() == [i % 10 for i in range(30)]
@@ -61,7 +61,7 @@ def test_mnist_reads_idx_files_from_user_data_dir():
 def test_mnist_missing_message_says_where_to_put_files(monkeypatch):
     monkeypatch.setitem(idx_mod.SYSTEM_DIRS, "mnist", [])
     with pytest.raises(ValueError) as err:
-        load_dataset("mnist", size=28)
+        open_dataset("mnist", size=28)
     message = str(err.value)
     assert "train-images-idx3-ubyte.gz" in message and str(paths.data_dir() / "mnist") in message
 
@@ -69,18 +69,18 @@ def test_mnist_missing_message_says_where_to_put_files(monkeypatch):
 def test_fashion_mnist_missing_message_names_debian_package(monkeypatch, tmp_path):
     monkeypatch.setitem(idx_mod.SYSTEM_DIRS, "fashion-mnist", [tmp_path / "absent"])
     with pytest.raises(ValueError, match="apt install dataset-fashion-mnist"):
-        load_dataset("fashion-mnist", size=28)
+        open_dataset("fashion-mnist", size=28)
 
 
 def test_cifar10_offline_gives_clear_message():
     with pytest.raises(ValueError, match="cifar10 is not on this machine.*cifar-10-python.tar.gz"):
-        load_dataset("cifar10", size=32)
+        open_dataset("cifar10", size=32)
 
 
 @pytest.mark.skipif(not HAVE_FASHION, reason=NO_FASHION)
 def test_fashion_mnist_loads_debian_copy_fast():
     start = time.perf_counter()
-    ds = load_dataset("fashion-mnist", size=28)
+    ds = open_dataset("fashion-mnist", size=28)
     elapsed = time.perf_counter() - start
     assert ds.images.shape == (60000, 1, 28, 28) and ds.images.dtype == torch.uint8
     assert ds.class_names == FASHION_CLASSES and ds.class_names[9] == "Ankle boot"
@@ -90,14 +90,14 @@ def test_fashion_mnist_loads_debian_copy_fast():
 
 @pytest.mark.skipif(not HAVE_FASHION, reason=NO_FASHION)
 def test_fashion_mnist_test_subset_resized_rgb():
-    ds = load_dataset("fashion-mnist", size=16, channels=3, subset="test", max_images=500)
+    ds = open_dataset("fashion-mnist", size=16, channels=3, subset="test", max_images=500)
     assert ds.images.shape == (500, 3, 16, 16)
     assert set(ds.labels.tolist()) == set(range(10))
 
 
 @pytest.mark.skipif(EMOJI_FONT is None, reason="no colour emoji font (apt install fonts-noto-color-emoji)")
 def test_emoji_faces_render_colourful_rgb():
-    ds = load_dataset("emoji", size=32, max_images=40)
+    ds = open_dataset("emoji", size=32, max_images=40)
     assert ds.images.shape == (40, 3, 32, 32) and ds.labels is None and ds.num_classes == 0
     corners = ds.images[:, :, 0, 0]
     assert torch.all(corners == 255)  # white background by default
@@ -107,30 +107,30 @@ def test_emoji_faces_render_colourful_rgb():
 
 @pytest.mark.skipif(EMOJI_FONT is None, reason="no colour emoji font (apt install fonts-noto-color-emoji)")
 def test_emoji_background_colour_and_cache_hit(monkeypatch):
-    first = load_dataset("emoji", size=16, subset="faces:black", max_images=10)
+    first = open_dataset("emoji", size=16, subset="faces:black", max_images=10)
     assert torch.all(first.images[:, :, 0, 0] == 0)
     from ganlab.data import emoji as emoji_mod
 
     monkeypatch.setattr(emoji_mod, "render_rgba", lambda *a: pytest.fail("cache should be used"))
-    second = load_dataset("emoji", size=16, subset="faces:black", max_images=10)
+    second = open_dataset("emoji", size=16, subset="faces:black", max_images=10)
     assert torch.equal(first.images, second.images)
 
 
 @pytest.mark.skipif(EMOJI_FONT is None, reason="no colour emoji font (apt install fonts-noto-color-emoji)")
 def test_emoji_greyscale_request_gives_one_channel():
-    ds = load_dataset("emoji", size=16, channels=1, max_images=5)
+    ds = open_dataset("emoji", size=16, channels=1, max_images=5)
     assert ds.images.shape == (5, 1, 16, 16)
 
 
 def test_emoji_rejects_bad_background():
     with pytest.raises(ValueError, match="background 'notacolour'"):
-        load_dataset("emoji", size=16, subset="faces:notacolour")
+        open_dataset("emoji", size=16, subset="faces:notacolour")
 
 
 def test_emoji_missing_font_override_is_named(monkeypatch, tmp_path):
     monkeypatch.setenv("GANLAB_EMOJI_FONT", str(tmp_path / "none.ttf"))
     with pytest.raises(ValueError, match="none.ttf.*does not exist"):
-        load_dataset("emoji", size=16)
+        open_dataset("emoji", size=16)
 
 
 def test_emoji_no_font_message_names_package(monkeypatch):
@@ -138,4 +138,4 @@ def test_emoji_no_font_message_names_package(monkeypatch):
 
     monkeypatch.setattr(emoji_mod, "find_emoji_font", lambda path="": None)
     with pytest.raises(ValueError, match="fonts-noto-color-emoji"):
-        load_dataset("emoji", size=16)
+        open_dataset("emoji", size=16)

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from ganlab import paths
-from ganlab.data import extract_zip, load_dataset
-from ganlab.data.zipsafe import sanitise_name
+from ganlab.data import extract_zip, open_dataset
+from ganlab.data.archive import sanitise_name
 
 
 def _png(colour=(200, 50, 50)) -> bytes:
@@ -50,7 +50,7 @@ def _assert_nothing_written(tmp_root: Path, dest: Path, before: set[str]) -> Non
 def test_zip_loads_as_labelled_folder(tmp_path):
     archive = tmp_path / "My Pets.zip"
     _zip({"pets/cats/a.png": _png(), "pets/cats/b.png": _png(), "pets/dogs/c.png": _png((0, 0, 255))}, archive)
-    ds = load_dataset("zip", size=8, path=str(archive))
+    ds = open_dataset("zip", size=8, path=str(archive))
     assert ds.images.shape == (3, 3, 8, 8)
     assert ds.class_names == ("cats", "dogs") and sorted(ds.labels.tolist()) == [0, 0, 1]
     extracted = list((paths.data_dir() / "uploads").iterdir())
@@ -148,11 +148,11 @@ def test_non_zip_upload_is_refused(sandbox):
 
 def test_zip_path_errors_are_clear(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
-        load_dataset("zip", size=8, path=str(tmp_path / "missing.zip"))
+        open_dataset("zip", size=8, path=str(tmp_path / "missing.zip"))
     with pytest.raises(ValueError, match="is a folder, not a zip"):
-        load_dataset("zip", size=8, path=str(tmp_path))
+        open_dataset("zip", size=8, path=str(tmp_path))
     with pytest.raises(ValueError, match="no zip file given"):
-        load_dataset("zip", size=8, path="")
+        open_dataset("zip", size=8, path="")
 
 
 def test_zip_nested_archives_and_junk_are_left_and_ignored(tmp_path):
@@ -171,7 +171,7 @@ def test_zip_nested_archives_and_junk_are_left_and_ignored(tmp_path):
     assert _files(target) == {"a.png", "b.png", "more.zip", "bad_name_.png"}
     archive = tmp_path / "set.zip"
     archive.write_bytes(data)
-    ds = load_dataset("zip", size=8, path=str(archive))
+    ds = open_dataset("zip", size=8, path=str(archive))
     assert len(ds) == 3 and ds.num_skipped == 0  # the nested zip is neither extracted nor an image
 
 

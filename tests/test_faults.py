@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganlab import checkpoint
-from ganlab.checkpoint import load_checkpoint, load_generator, save_checkpoint
-from ganlab.jobs import TrainingJob
-from ganlab.manager import JobManager
+from ganlab import files
+from ganlab.explore import load_generator
 from ganlab.runs import list_runs
-from ganlab.trainer import Trainer
-from ganlab.trainer_state import resume_trainer
+from ganlab.runs.checkpoint import load_checkpoint, save_checkpoint
+from ganlab.train.job import TrainingJob
+from ganlab.train.manager import JobManager
+from ganlab.train.resume import resume_trainer
+from ganlab.train.trainer import Trainer
 from tests.helpers import tiny_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ LONG = dict(max_steps=100_000, checkpoint_every=10_000)  # a job that only ends 
 # Saves {"step": n, "blob": n repeated} to argv[1] forever, printing n after each completed save.
 WRITER = textwrap.dedent("""
     import sys, torch
-    from ganlab.checkpoint import save_checkpoint
+    from ganlab.runs.checkpoint import save_checkpoint
     path, step = sys.argv[1], int(sys.argv[2])
     while True:
         step += 1
@@ -122,7 +123,7 @@ def test_disk_full_during_checkpoint_fails_the_job_visibly_and_keeps_previous(
     def full_disk(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(checkpoint.os, "fsync", full_disk)  # every atomic write now fails like a full disk
+    monkeypatch.setattr(files.os, "fsync", full_disk)  # every atomic write now fails like a full disk
     snap = job.wait_for(lambda s: not s.active, timeout=60)
     monkeypatch.undo()
     assert snap.state == "failed"
@@ -142,7 +143,7 @@ def test_nan_losses_in_a_job_end_it_as_diverged_keeping_last_good_checkpoint(
     def poisoned(self: Trainer, *args, **kwargs):
         result = original(self, *args, **kwargs)
         if self.step >= 7:  # from iteration 8 on, the discriminator loss is NaN
-            self._acc["loss_d"] = self._acc["loss_d"] * float("nan")
+            self.meter.sums["loss_d"] = self.meter.sums["loss_d"] * float("nan")
         return result
 
     monkeypatch.setattr(Trainer, "d_step", poisoned)

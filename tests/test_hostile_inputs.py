@@ -11,21 +11,21 @@ import socket
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import torch
-from streamlit.testing.v1 import AppTest
 
 from ganlab import paths
-from ganlab.checkpoint import CheckpointError, load_checkpoint, load_generator
 from ganlab.cli import main
-from ganlab.jobs import TrainingJob
-from ganlab.manager import JobManager
+from ganlab.explore import load_generator
 from ganlab.runs import RunError, create_run, open_run
-from ganlab.trainer import Trainer
-from tests.helpers import blobs_dataset, tiny_config
+from ganlab.runs.checkpoint import CheckpointError, load_checkpoint
+from ganlab.train.job import TrainingJob
+from ganlab.train.manager import JobManager
+from ganlab.train.trainer import Trainer
+from tests.helpers import blobs_dataset, open_page, tiny_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_FLAGS = ["--img-size", "16", "--g-channels", "8", "--d-channels", "8", "--z-dim", "16", "--batch-size", "16",
@@ -91,6 +91,8 @@ def test_cli_refuses_outputs_that_would_exhaust_memory(tmp_path: Path, trained_c
     assert main(["sample", str(ckpt), "--out", str(tmp_path / "x.png"), "--upscale", "100000"]) == 2
     assert "megapixels" in capsys.readouterr().err
     assert main(["morph", str(ckpt), "--out", str(tmp_path / "x.gif"), "--frames", "100000000"]) == 2
+    assert "choose 1 to 10,000 frames" in capsys.readouterr().err
+    assert main(["morph", str(ckpt), "--out", str(tmp_path / "x.gif"), "--frames", "10000", "--size", "1024"]) == 2
     assert "GB of memory" in capsys.readouterr().err
     assert main(["morph", str(ckpt), "--out", str(tmp_path / "x.gif"), "--size", "0"]) == 2
     assert "--size 0 is out of range" in capsys.readouterr().err
@@ -242,7 +244,7 @@ def test_explore_page_shows_an_error_for_a_junk_checkpoint(monkeypatch: pytest.M
     monkeypatch.setattr(paths, "pretrained_dir", lambda: empty)
     run = create_run(tiny_config())
     (run.checkpoints_dir / "latest.pt").write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
-    at = AppTest.from_file(str(ROOT / "views" / "explore.py"), default_timeout=60).run()
+    at = open_page("pages/3_Explore.py", 60).run()
     assert not at.exception, at.exception
     assert any("unreadable or truncated" in e.value for e in at.error), [e.value for e in at.error]
 

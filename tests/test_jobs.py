@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ganlab.job_snapshot import downsample
-from ganlab.jobs import TrainingJob
-from ganlab.manager import JobManager
+from ganlab.train.job import TrainingJob
+from ganlab.train.manager import JobManager
+from ganlab.train.snapshot import downsample
 from tests.helpers import tiny_config
 
 
@@ -33,7 +33,7 @@ def test_job_pause_step_resume_stop_cycle() -> None:
     job.step_both()
     both = job.wait_for(lambda s: s.step == paused.step + 1, timeout=30)
     assert both.grid is not None and after_g.state == "paused"
-    job.resume()
+    job.unpause()
     job.wait_for(lambda s: s.state == "running" and s.step > both.step + 2, timeout=60)
     assert job.stop(timeout=30)
     final = job.snapshot()
@@ -66,7 +66,7 @@ def test_manager_queues_second_job_until_first_ends(manager: JobManager) -> None
     assert first.run.id != second.run.id
     assert second.snapshot().state == "queued" and manager.queue_position(second.job_id) == 1
     first.wait_for(lambda s: s.step >= 1, timeout=60)
-    manager.cancel(first.job_id)
+    manager.stop(first.job_id)
     assert first.snapshot().state == "stopped"
     assert second.wait_for(lambda s: s.state == "finished", timeout=60).step == 3
 
@@ -74,9 +74,9 @@ def test_manager_queues_second_job_until_first_ends(manager: JobManager) -> None
 def test_manager_cancel_of_queued_job_never_starts_it(manager: JobManager) -> None:
     first = manager.submit(tiny_config(max_steps=100_000, checkpoint_every=10_000))
     second = manager.submit(tiny_config(max_steps=3))
-    manager.cancel(second.job_id)
+    manager.stop(second.job_id)
     assert second.snapshot().state == "stopped"
-    manager.cancel(first.job_id)
+    manager.stop(first.job_id)
     assert second.snapshot().step == 0
 
 

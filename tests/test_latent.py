@@ -1,4 +1,4 @@
-"""Tests for ganlab.latent: seeds, seed parsing, lerp/slerp properties, keyframe paths, PCA directions."""
+"""Tests for ganlab.explore.latent: seeds, seed parsing, lerp/slerp properties, keyframe paths, PCA directions."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganlab.latent import keyframe_path, lerp, parse_seeds, pca_directions, slerp, z_batch, z_from_seed
-
+from ganlab.explore.latent import keyframe_path, lerp, parse_seeds, pca_directions, slerp, z_batch, z_from_seed
 
 # --------------------------------------------------------------------------- seeds
 

@@ -10,8 +10,8 @@ from torch import nn
 
 from ganlab import config
 from ganlab.config import ModelConfig
-from ganlab.losses import LOSSES, GANLoss, get_loss, gradient_penalty
 from ganlab.nets import build_discriminator
+from ganlab.train.losses import LOSSES, GANLoss, get_loss, gradient_penalty
 
 
 class LinearCritic(nn.Module):

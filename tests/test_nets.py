@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from ganlab.bench.reference import ExampleDiscriminator, ExampleGenerator
 from ganlab.config import DCGAN_SIZES, ConfigError, ModelConfig
 from ganlab.nets import (
     DCGANDiscriminator,
@@ -100,38 +101,7 @@ def test_widths_are_capped_at_eight_times_base() -> None:
 
 
 # ----------------------------------------------------------------- the pytorch/examples recipe
-class RefGenerator(nn.Module):
-    """pytorch/examples dcgan/main.py Generator (nz=100, ngf=64, nc=3), verbatim layers."""
-
-    def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3) -> None:
-        super().__init__()
-        self.main = nn.Sequential(
-            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh(),
-        )  # fmt: skip
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.main(x)
-
-
-class RefDiscriminator(nn.Module):
-    """pytorch/examples dcgan/main.py Discriminator (ndf=64, nc=3), verbatim layers."""
-
-    def __init__(self, ndf: int = 64, nc: int = 3) -> None:
-        super().__init__()
-        self.main = nn.Sequential(
-            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid(),
-        )  # fmt: skip
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.main(x).view(-1, 1).squeeze(1)
+# The reference networks are the benchmark's copy of pytorch/examples dcgan/main.py (defined once).
 
 
 def _copy_in_order(src: nn.Module, dst: nn.Module) -> None:
@@ -144,7 +114,7 @@ def test_dcgan_64px_matches_pytorch_examples_parameter_counts_and_outputs() -> N
     torch.manual_seed(0)
     mc = ModelConfig(arch="dcgan", img_size=64, img_channels=3, z_dim=100, g_channels=64, d_channels=64, d_norm="batch")
     g, d = build_generator(mc), build_discriminator(mc)
-    ref_g, ref_d = RefGenerator(), RefDiscriminator()
+    ref_g, ref_d = ExampleGenerator(), ExampleDiscriminator()
     assert count_parameters(ref_g) == 3_576_704 and count_parameters(ref_d) == 2_765_568
     assert count_parameters(g) == 3_576_704 and count_parameters(d) == 2_765_568
     # Same layers in the same order: the reference weights load positionally and give the same outputs.
@@ -155,7 +125,7 @@ def test_dcgan_64px_matches_pytorch_examples_parameter_counts_and_outputs() -> N
     with torch.no_grad():
         x = g(z)
         torch.testing.assert_close(x, ref_g(z.reshape(2, 100, 1, 1)))
-        torch.testing.assert_close(torch.sigmoid(d(x)), ref_d(x))
+        torch.testing.assert_close(torch.sigmoid(d(x)), ref_d(x).flatten())
 
 
 def test_count_parameters_can_skip_frozen() -> None:

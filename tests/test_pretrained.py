@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from ganlab import paths
-from ganlab.checkpoint import load_generator
-from ganlab.export import list_pretrained
+from ganlab.explore import load_generator
+from ganlab.runs.export import list_pretrained
 
 CARDS = list_pretrained(paths.pretrained_dir())
 EXPECTED = {"digits-dcgan", "fashion-dcgan", "fashion-wgangp", "fashion-mlp", "fashion-cdcgan", "emoji-dcgan"}

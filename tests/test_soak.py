@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from ganlab.checkpoint import load_checkpoint
-from ganlab.manager import JobManager
+from ganlab.runs.checkpoint import load_checkpoint
+from ganlab.train.manager import JobManager
 from tests.helpers import tiny_config
 
 POLL_S = 0.5  # how often the "browser tab" reads the snapshot (the live panel's fragment period or faster)

@@ -8,9 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from ganlab.data import load_toy2d
 from ganlab.toy import (
-    TOY_PRESETS, ToyConfig, ToyTrainer, density_grid, js_divergence, kl_divergence, known_modes, modes_covered,
+    TOY_PRESETS,
+    ToyConfig,
+    ToyTrainer,
+    density_grid,
+    js_divergence,
+    kl_divergence,
+    known_modes,
+    load_toy2d,
+    modes_covered,
     parse_points_csv,
 )
 

@@ -9,9 +9,9 @@ import torch
 
 from ganlab.config import ConfigError
 from ganlab.runs import create_run
-from ganlab.train_events import DivergedError
-from ganlab.trainer import Trainer
-from ganlab.trainer_state import resume_trainer
+from ganlab.train.events import DivergedError
+from ganlab.train.resume import resume_trainer
+from ganlab.train.trainer import Trainer
 from tests.helpers import blobs_dataset, tiny_config
 
 LOSS_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "critic_real", "critic_fake", "wasserstein", "gp")

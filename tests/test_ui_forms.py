@@ -11,14 +11,15 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import open_page
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
 
 def open_train() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("views/train.py").run()
+    at = open_page("pages/1_Train.py", 60).run()
     assert not at.exception, at.exception
     return at
 
@@ -27,7 +28,7 @@ def keys(widgets) -> set[str]:
     return {w.key for w in widgets}
 
 
-def test_preset_writes_its_values_into_the_fields(manager) -> None:
+def test_preset_writes_its_values_into_the_fields(app_manager) -> None:
     at = open_train()
     at.selectbox(key="train.preset").set_value("WGAN-GP (Gulrajani et al.)").run()
     assert not at.exception, at.exception
@@ -38,7 +39,7 @@ def test_preset_writes_its_values_into_the_fields(manager) -> None:
     assert at.number_input(key="cfg.gp_lambda").value == pytest.approx(10.0)
 
 
-def test_loss_change_loads_that_losses_defaults(manager) -> None:
+def test_loss_change_loads_that_losses_defaults(app_manager) -> None:
     at = open_train()
     assert "cfg.gp_lambda" not in keys(at.number_input)
     at.selectbox(key="cfg.loss").set_value("hinge").run()
@@ -46,7 +47,7 @@ def test_loss_change_loads_that_losses_defaults(manager) -> None:
     assert at.number_input(key="cfg.beta1").value == 0.0
 
 
-def test_mlp_architecture_shows_layer_sizes_instead_of_widths(manager) -> None:
+def test_mlp_architecture_shows_layer_sizes_instead_of_widths(app_manager) -> None:
     at = open_train()
     assert "cfg.g_channels" in keys(at.number_input)
     at.selectbox(key="cfg.arch").set_value("mlp").run()
@@ -56,7 +57,7 @@ def test_mlp_architecture_shows_layer_sizes_instead_of_widths(manager) -> None:
     assert "cfg.dropout" in keys(at.number_input)
 
 
-def test_invalid_field_shows_error_naming_it_and_starts_nothing(manager) -> None:
+def test_invalid_field_shows_error_naming_it_and_starts_nothing(app_manager) -> None:
     at = open_train()
     at.selectbox(key="cfg.arch").set_value("mlp").run()
     at.text_input(key="cfg.mlp_hidden").set_value("256,abc").run()
@@ -64,10 +65,10 @@ def test_invalid_field_shows_error_naming_it_and_starts_nothing(manager) -> None
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
     assert any("mlp_hidden" in e and "What to do" in e for e in errors), errors
-    assert manager.jobs() == []
+    assert app_manager.jobs() == []
 
 
-def test_missing_folder_is_an_error_in_the_preview(manager, tmp_path: Path) -> None:
+def test_missing_folder_is_an_error_in_the_preview(app_manager, tmp_path: Path) -> None:
     at = open_train()
     at.selectbox(key="cfg.dataset").set_value("folder").run()
     assert any("folder path" in i.value for i in at.info)
@@ -76,7 +77,7 @@ def test_missing_folder_is_an_error_in_the_preview(manager, tmp_path: Path) -> N
     assert any("does not exist" in e.value for e in at.error), [e.value for e in at.error]
 
 
-def test_zip_upload_is_extracted_and_used_as_folder_dataset(manager, ganlab_home: Path) -> None:
+def test_zip_upload_is_extracted_and_used_as_folder_dataset(app_manager, ganlab_home: Path) -> None:
     buffer = io.BytesIO()
     rng = np.random.default_rng(0)
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -95,15 +96,15 @@ def test_zip_upload_is_extracted_and_used_as_folder_dataset(manager, ganlab_home
     assert "5 images" in [c for image in at.image for c in image.captions]
 
 
-def test_form_values_survive_a_visit_to_another_page(manager) -> None:
+def test_form_values_survive_a_visit_to_another_page(app_manager) -> None:
     at = open_train()
     at.number_input(key="cfg.batch_size").set_value(48).run()
-    at.switch_page("views/home.py").run()
-    at.switch_page("views/train.py").run()
+    at.switch_page("app.py").run()
+    at.switch_page("pages/1_Train.py").run()
     assert at.number_input(key="cfg.batch_size").value == 48
 
 
-def test_precision_choices_are_those_of_the_device(manager) -> None:
+def test_precision_choices_are_those_of_the_device(app_manager) -> None:
     from ganlab.device import available_devices, resolve_device, supported_precisions
 
     at = open_train()
@@ -112,25 +113,25 @@ def test_precision_choices_are_those_of_the_device(manager) -> None:
     assert at.selectbox(key="cfg.precision").options == expected
 
 
-def test_every_config_field_has_a_widget_and_start_submits_exactly_the_form(manager) -> None:
+def test_every_config_field_has_a_widget_and_start_submits_exactly_the_form(app_manager) -> None:
     from ganlab.config import TrainConfig
 
     at = open_train()
     shown = {w.key for kind in ("selectbox", "number_input", "text_input", "checkbox") for w in at.get(kind)}
-    hidden_for_dcgan_bce = {"mlp_hidden", "dropout", "gp_lambda", "data_path", "data_subset"}
+    hidden_for_dcgan_bce = {"mlp_hidden", "dropout", "gp_lambda", "data_path", "data_subset", "fit"}
     assert {f"cfg.{f}" for f in TrainConfig.__dataclass_fields__} - shown == {f"cfg.{f}" for f in hidden_for_dcgan_bce}
     at.number_input(key="cfg.max_steps").set_value(7)
     at.number_input(key="cfg.seed").set_value(3)
     at.text_input(key="cfg.name").set_value("exact")
     at.button(key="train.start").click().run()
     assert not at.exception, at.exception
-    (job,) = manager.jobs()
+    (job,) = app_manager.jobs()
     job.stop()
     assert job.config == TrainConfig(max_steps=7, seed=3, name="exact")
 
 
 @pytest.mark.parametrize("name", ["mnist", "emoji"])
-def test_other_sources_preview_or_explain_without_traceback(manager, name: str) -> None:
+def test_other_sources_preview_or_explain_without_traceback(app_manager, name: str) -> None:
     from ganlab import data
 
     if name not in data.list_datasets():
@@ -140,3 +141,19 @@ def test_other_sources_preview_or_explain_without_traceback(manager, name: str) 
     assert not at.exception, at.exception
     captions = [c for image in at.image for c in image.captions]
     assert any(c.endswith("images") or "classes" in c for c in captions) or at.error, (captions, at.error)
+
+
+def test_form_and_cli_build_the_same_config_for_every_architecture_and_loss(app_manager) -> None:
+    from ganlab.cli import build_parser
+    from ganlab.cli.training import config_from_args
+    from ganlab.config import ARCHS, LOSSES, TrainConfig, recipe
+    at = open_train()
+    for arch in ARCHS:
+        for loss in LOSSES:
+            at.selectbox(key="cfg.arch").set_value(arch).run()
+            at.selectbox(key="cfg.loss").set_value(loss).run()
+            assert not at.exception, at.exception
+            form = {f: at.session_state[f"cfg.{f}"] for f in TrainConfig.__dataclass_fields__}
+            from_form = TrainConfig.from_dict(form)
+            from_cli = config_from_args(build_parser().parse_args(["train", "--arch", arch, "--loss", loss]))
+            assert from_form == from_cli == TrainConfig(**recipe(arch, loss)), (arch, loss)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from ganlab.config import TrainConfig
-from ganlab.job_snapshot import JobSnapshot
+from ganlab.train.snapshot import JobSnapshot
 from ui.live import job_label
 
 

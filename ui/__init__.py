@@ -1,1 +1,1 @@
-"""Streamlit glue shared by the pages: job manager, forms, charts, widgets (the only UI code besides views/)."""
+"""Streamlit helpers shared by the pages: sidebar, job manager, forms, charts, widgets (the only UI code besides pages/)."""

@@ -7,7 +7,19 @@ from typing import Any
 import streamlit as st
 
 from ganlab import data
-from ganlab.config import ARCHS, D_NORMS, DCGAN_SIZES, LOSSES, PRESETS, ConfigError, TrainConfig, field_help
+from ganlab.config import (
+    ARCH_RECIPES,
+    ARCHS,
+    D_NORMS,
+    DCGAN_SIZES,
+    FITS,
+    LOSS_RECIPES,
+    LOSSES,
+    PRESETS,
+    ConfigError,
+    TrainConfig,
+    field_help,
+)
 from ganlab.device import available_devices, resolve_device, supported_precisions
 from ganlab.nets import check_config_size
 from ui import state
@@ -18,18 +30,6 @@ UPLOAD = "cfg.__upload__"
 UPLOAD_LIMIT_MB = 1024
 FIELDS = list(TrainConfig.__dataclass_fields__)  # declaration order = form order
 
-# Switching architecture or loss loads the recipe that is known to work for it (users can still edit).
-ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
-    "mlp": dict(mlp_hidden=(256, 512, 1024), dropout=0.3),
-    "dcgan": dict(g_channels=64, d_channels=64),
-    "dcgan-upsample": dict(g_channels=64, d_channels=64),
-}
-LOSS_DEFAULTS: dict[str, dict[str, Any]] = {
-    "bce": dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, d_steps=1, g_steps=1),
-    "lsgan": dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, d_steps=1, g_steps=1),
-    "hinge": dict(lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9, d_steps=1, g_steps=1),
-    "wgan-gp": dict(lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, d_steps=5, g_steps=1, gp_lambda=10.0),
-}
 FLOAT_FIELDS = {"epochs", "ema", "gp_lambda", "lr_g", "lr_d", "beta1", "beta2", "dropout"}
 
 
@@ -62,15 +62,16 @@ def set_values(values: dict[str, Any]) -> None:
 def _apply_preset() -> None:
     name = st.session_state.get(state.PRESET)
     if name in PRESETS:
-        set_values(PRESETS[name])
+        set_values(PRESETS[name].values)
 
 
+# Choosing an architecture or a loss loads its recipe from ganlab.config (the CLI applies the same).
 def _on_arch() -> None:
-    set_values(ARCH_DEFAULTS.get(st.session_state[state.form_key("arch")], {}))
+    set_values(ARCH_RECIPES.get(st.session_state[state.form_key("arch")], {}))
 
 
 def _on_loss() -> None:
-    set_values(LOSS_DEFAULTS.get(st.session_state[state.form_key("loss")], {}))
+    set_values(LOSS_RECIPES.get(st.session_state[state.form_key("loss")], {}))
 
 
 def _on_upload() -> None:
@@ -105,7 +106,11 @@ def _help(field: str) -> str | None:
 def preset_picker() -> None:
     """Selectbox of named recipes; choosing one writes its values into the fields below."""
     st.selectbox("Preset", ["(custom)", *PRESETS], key=state.PRESET, on_change=_apply_preset,
+                 format_func=lambda n: PRESETS[n].title if n in PRESETS else n,
                  help="Loads a published recipe into the fields; edit any value afterwards.")
+    chosen = PRESETS.get(st.session_state.get(state.PRESET, ""))
+    if chosen is not None:
+        st.caption(f"{chosen.description} (CLI: `--preset {chosen.name}`)")
 
 
 def dataset_section() -> dict[str, Any]:
@@ -122,6 +127,8 @@ def dataset_section() -> dict[str, Any]:
     if info["needs_path"]:
         st.text_input("Zip file path" if name == "zip" else "Image folder path", key=_k("data_path"),
                       placeholder="/path/to/images", help="A folder of images (subfolders become classes)")
+        st.radio("Make images square by", FITS, key=_k("fit"), horizontal=True, help=_help("fit"),
+                 format_func={"crop": "cropping the centre", "pad": "padding the whole image"}.get)
     else:
         st.session_state[_k("data_path")] = ""
     subsets = info["subsets"]
@@ -137,7 +144,8 @@ def dataset_section() -> dict[str, Any]:
                  format_func=lambda c: {0: f"dataset's own ({info['default_channels']})", 1: "1 (grey)",
                                         3: "3 (RGB)"}[c])
     st.checkbox("Random horizontal flips", key=_k("flip"), help=_help("flip"))
-    return {f: st.session_state[_k(f)] for f in ("dataset", "data_path", "data_subset", "img_size", "channels", "flip")}
+    fields = ("dataset", "data_path", "data_subset", "fit", "img_size", "channels", "flip")
+    return {f: st.session_state[_k(f)] for f in fields}
 
 
 def model_section(labelled: bool = True) -> None:

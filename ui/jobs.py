@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ganlab.manager import JobManager
+from ganlab.train.manager import JobManager
 
 
 def _release(manager: JobManager) -> None:

@@ -7,8 +7,7 @@ from typing import Callable
 
 import streamlit as st
 
-from ganlab.job_snapshot import JobSnapshot
-from ganlab.jobs import TrainingJob
+from ganlab.train import JobSnapshot, TrainingJob
 from ui import state
 from ui.charts import loss_figure, quality_figure, scores_figure
 from ui.jobs import get_manager
@@ -65,19 +64,19 @@ def _act(job: TrainingJob, action: Callable[[], None], until: Callable[[JobSnaps
 
 
 def controls(job: TrainingJob, snap: JobSnapshot) -> None:
-    """Pause / Resume / Stop, and while paused Step D / Step G / Step both."""
+    """Pause / Unpause / Stop, and while paused Step D / Step G / Step both."""
     manager = get_manager()
     cols = st.columns(5)
     if snap.state == "queued":
-        if cols[0].button("Cancel", key="job.cancel", icon=":material/close:"):
-            manager.cancel(job.job_id)
+        if cols[0].button("Stop", key="job.stop", icon=":material/stop:", help="Take this run out of the queue"):
+            manager.stop(job.job_id)
             st.rerun(scope="app")
         return
     if not snap.active:
         return
     if snap.state == "paused":
-        if cols[0].button("Resume", key="job.resume", icon=":material/play_arrow:", type="primary"):
-            _act(job, job.resume, lambda s: s.state != "paused")
+        if cols[0].button("Unpause", key="job.unpause", icon=":material/play_arrow:", type="primary"):
+            _act(job, job.unpause, lambda s: s.state != "paused")
             st.rerun(scope="app")
         d0, g0 = snap.d_updates, snap.g_updates
         if cols[2].button("Step D", key="job.step_d", help="One discriminator update"):
@@ -92,7 +91,7 @@ def controls(job: TrainingJob, snap: JobSnapshot) -> None:
             st.rerun(scope="app")
     if snap.state != "stopping" and cols[1].button("Stop", key="job.stop", icon=":material/stop:"):
         with st.spinner("Stopping and saving a checkpoint…"):
-            manager.cancel(job.job_id)
+            manager.stop(job.job_id)
         st.rerun(scope="app")
 
 
@@ -191,27 +190,3 @@ def live_panel(job: TrainingJob) -> None:
     st.session_state.setdefault(state.SMOOTHING, 0.6)
     every = poll_interval(job.snapshot())
     st.fragment(panel_body, run_every=every)(job.job_id, every)
-
-
-def _sidebar_body(had_active: bool, train_page: str | None) -> None:
-    snaps = get_manager().snapshots()
-    active = [s for s in snaps if s.active]
-    if bool(active) != had_active:
-        st.rerun(scope="app")  # a job started or ended: refresh the page and switch polling on/off
-    st.subheader("Training jobs")
-    if not snaps:
-        st.caption("No jobs yet.")
-    for snap in (active or snaps[:1]):
-        st.caption(job_label(snap))
-        if snap.total_steps:
-            st.progress(snap.progress)
-    if len(snaps) > len(active or snaps[:1]):
-        st.caption(f"{len(snaps) - len(active or snaps[:1])} more finished or stopped")
-    if train_page and snaps:
-        st.page_link(train_page, label="Open Train", icon=":material/monitoring:")
-
-
-def jobs_sidebar(train_page: str | None = "views/train.py") -> None:
-    """Sidebar summary of this process's jobs (state, step/total), polled only while one is active."""
-    had_active = any(s.active for s in get_manager().snapshots())
-    st.fragment(_sidebar_body, run_every=2.0 if had_active else None)(had_active, train_page)

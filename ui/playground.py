@@ -7,10 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from ganlab.data.toy2d import list_toy2d, toy2d_descriptions
 from ganlab.toy import NOISES, OPTIMIZERS, TOY_LOSSES, TOY_PRESETS, ToyConfig, ToyTrainer, parse_points_csv
 from ganlab.toy.divergence import known_modes, modes_covered
-from ui import playground_figures as F
+from ganlab.toy.points import list_toy2d, toy2d_descriptions
+from ui import playground_figures as figures
 from ui.widgets import show_error
 
 P = "playground."
@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {  # widget key (after P) -> initial value, the ToyCo
 
 def init_state() -> None:
     """Widget values from session state (defaults on the first run), so presets can write into the widgets' keys."""
-    values = {**{P + name: value for name, value in DEFAULTS.items()}, SHOW: list(F.LAYERS), PRESET: CUSTOM_PRESET}
+    values = {**{P + name: value for name, value in DEFAULTS.items()}, SHOW: list(figures.LAYERS), PRESET: CUSTOM_PRESET}
     for key, default in values.items():
         # Re-assigning makes the value user state, which Streamlit keeps through runs that do not draw the widget
         # (no data yet, so the controls are skipped; another page): otherwise speed and layers fall to the minimum.
@@ -63,7 +63,7 @@ def preset_picker() -> None:
 
 
 def _add_selection() -> None:
-    new = F.selected_points(st.session_state.get(CANVAS))
+    new = figures.selected_points(st.session_state.get(CANVAS))
     st.session_state[DRAWN] = list(dict.fromkeys([*st.session_state[DRAWN], *new]))  # keep order, drop repeats
 
 
@@ -77,7 +77,7 @@ def data_picker() -> tuple[str, tuple[tuple[float, float], ...] | None] | None:
         return name, None
     if source == DRAW:
         st.caption("Click points, or drag a box or lasso over the grid to add them (the toolbar switches mode).")
-        st.plotly_chart(F.canvas_figure(st.session_state[DRAWN]), key=CANVAS, on_select=_add_selection,
+        st.plotly_chart(figures.canvas_figure(st.session_state[DRAWN]), key=CANVAS, on_select=_add_selection,
                         selection_mode=("points", "box", "lasso"), config={"displaylogo": False})
         drawn = st.session_state[DRAWN]
         left, right = st.columns([3, 1])
@@ -222,15 +222,15 @@ def _live_body() -> None:
     view, curves = st.columns([3, 2], gap="medium")
     with view:
         layers = st.session_state[SHOW]
-        st.plotly_chart(F.field_figure(trainer, layers), key=FIELD, config={"displaylogo": False})
+        st.plotly_chart(figures.field_figure(trainer, layers), key=FIELD, config={"displaylogo": False})
     with curves:
-        losses, divergences = F.history_figures(trainer)
+        losses, divergences = figures.history_figures(trainer)
         st.plotly_chart(losses, key=P + "losses")
         st.plotly_chart(divergences, key=P + "divergences")
 
 
 def live_view() -> None:
     """The training view as a fragment that re-runs every TICK_SECONDS while playing (never while paused)."""
-    st.pills("Show", F.LAYERS, selection_mode="multi", key=SHOW)
+    st.pills("Show", figures.LAYERS, selection_mode="multi", key=SHOW)
     every = TICK_SECONDS if st.session_state[PLAYING] else None
     st.fragment(_live_body, run_every=every)()

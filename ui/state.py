@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
+import streamlit as st
+
 # Train page
 SELECTED_JOB = "train.selected_job"  # job id shown in the live panel
 FOLLOW_NEWEST = "train.follow_newest"  # job id just submitted: select it on the next run
@@ -23,3 +28,19 @@ FORM_PREFIX = "cfg."
 def form_key(field: str) -> str:
     """Session key of the widget that edits TrainConfig.<field>."""
     return FORM_PREFIX + field
+
+
+def keep_valid(key: str, allowed: Collection[Any], multi: bool = False) -> None:
+    """Drop a widget value that no longer exists (a deleted run, another model) before the widget is drawn."""
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if multi:
+        st.session_state[key] = [v for v in value if v in allowed]
+    elif value not in allowed:
+        del st.session_state[key]
+
+
+def flash(key: str, level: str, text: str) -> None:
+    """Leave a message (level: success | info | warning | error) for ui.widgets.show_flash(key) after a rerun."""
+    st.session_state[key] = (level, text)

@@ -11,6 +11,7 @@ import streamlit as st
 from PIL import Image
 
 from ganlab import media
+from ganlab.explore import LoadedGenerator, load_generator
 
 
 def as_pil(image: np.ndarray | Image.Image | str | Path) -> Image.Image:
@@ -107,36 +108,22 @@ def show_flash(key: str) -> None:
 
 @st.cache_data(max_entries=8, show_spinner="Loading the dataset preview…")
 def dataset_preview(name: str, size: int, channels: int, path: str, subset: str,
-                    shown: int = 64) -> tuple[np.ndarray, int, tuple[str, ...], tuple[str, ...]]:
+                    fit: str = "crop") -> tuple[np.ndarray, int, tuple[str, ...], tuple[str, ...]]:
     """(grid of the first images, image count, class names, skipped-file notes); cached per settings."""
-    import torch
+    from ganlab.data import DataRequest, preview_dataset
 
-    from ganlab import data
-    from ganlab.data.base import pick_indices
-
-    info = data.dataset_info(name)
-    if info["needs_path"]:
-        # Folders can be large: preview a few images, count files by scanning (no decoding).
-        folder = data.extract_zip(path) if name == "zip" and path else path
-        count = len(data.scan_folder(folder).files)
-        ds = data.load_dataset(name, size=size, channels=channels, path=path, subset=subset, max_images=shown)
-    else:
-        ds = data.load_dataset(name, size=size, channels=channels, path=path, subset=subset)
-        count = len(ds)
-    idx = torch.from_numpy(pick_indices(len(ds), shown))
-    grid = media.make_grid_image(ds.images[idx], nrow=8)
-    skipped = tuple(ds.skipped) + ((f"… {ds.num_skipped - len(ds.skipped)} more",)
-                                   if ds.num_skipped > len(ds.skipped) else ())
-    return np.asarray(grid.convert("RGB")), count, tuple(ds.class_names), skipped
+    preview = preview_dataset(DataRequest(name, size=size, channels=channels, path=path, subset=subset, fit=fit))
+    grid = media.make_grid_image(preview.images, nrow=8)
+    return np.asarray(grid.convert("RGB")), preview.count, preview.class_names, preview.skipped
 
 
-def show_dataset_preview(name: str, size: int, channels: int, path: str, subset: str) -> int | None:
+def show_dataset_preview(name: str, size: int, channels: int, path: str, subset: str, fit: str = "crop") -> int | None:
     """Draw the preview grid and image count; returns the count, or None after showing the error."""
     if name in ("folder", "zip") and not str(path).strip():
         st.info("Enter a folder path (or upload a zip) to preview the images.")
         return None
     try:
-        grid, count, classes, skipped = dataset_preview(name, size, channels, path, subset)
+        grid, count, classes, skipped = dataset_preview(name, size, channels, path, subset, fit)
     except Exception as exc:  # noqa: BLE001 - any loading problem becomes a message, never a traceback
         show_error(exc, hint="Check the path or choose another dataset; offline, use digits, emoji, "
                              "or a local folder.")
@@ -149,24 +136,13 @@ def show_dataset_preview(name: str, size: int, channels: int, path: str, subset:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading generator…")
-def cached_generator(path: str, mtime_ns: int):  # noqa: ANN201 - LoadedGenerator (import deferred)
+def cached_generator(path: str, mtime_ns: int) -> LoadedGenerator:
     """A generator loaded once per file version (mtime in the key: a re-exported file reloads)."""
-    from ganlab.checkpoint import load_generator
-
     return load_generator(path)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def seed_grid(path: str, mtime_ns: int, seed: int, count: int = 16) -> np.ndarray:
     """uint8 grid (H, W, C) of images for seeds seed..seed+count-1 (classes cycle for conditional models)."""
-    import torch
-
-    from ganlab.latent import z_batch
-
-    loaded = cached_generator(path, mtime_ns)
-    mc = loaded.model_config
-    z = z_batch([seed + i for i in range(count)], mc.z_dim)
-    labels = torch.arange(count) % mc.num_classes if mc.num_classes else None
-    with torch.no_grad():
-        images = loaded.generator(z, labels)  # (N, C, H, W) in [-1, 1]
-    return np.asarray(media.make_grid_image(images, nrow=math.ceil(math.sqrt(count))).convert("RGB"))
+    grid = cached_generator(path, mtime_ns).seed_grid(range(seed, seed + count))
+    return np.asarray(grid.convert("RGB"))

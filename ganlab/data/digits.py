@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import ImageDataset, LoadRequest, finish, pick_indices, register_dataset
+from ganlab.data.dataset import ImageDataset
+from ganlab.data.pixels import finish, pick_indices
+from ganlab.data.registry import DataRequest, register_dataset
 
 
 def _digits_array() -> np.ndarray:
@@ -19,7 +21,9 @@ def _digits_array() -> np.ndarray:
         if csv.is_file():
             # Reading the file directly skips importing scikit-learn (about half a second).
             return np.loadtxt(csv, delimiter=",", dtype=np.float32)
-    from sklearn.datasets import load_digits  # fallback if the package layout ever changes
+    from sklearn.datasets import (
+        load_digits,  # fallback if the package layout ever changes
+    )
 
     bunch = load_digits()
     return np.concatenate([bunch.data, bunch.target[:, None]], 1).astype(np.float32)
@@ -32,7 +36,7 @@ def _digits_array() -> np.ndarray:
     default_channels=1,
     order=0,
 )
-def load_digits_dataset(req: LoadRequest) -> ImageDataset:
+def load_digits_dataset(req: DataRequest) -> ImageDataset:
     """Digits as white ink on black (like MNIST), 10 classes."""
     table = _digits_array()
     keep = pick_indices(len(table), req.max_images)

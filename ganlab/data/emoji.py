@@ -12,9 +12,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from .. import paths
-from .base import ImageDataset, LoadRequest, convert_channels, pick_indices, register_dataset
-from .emoji_codes import Probe, enumerate_emoji
+from ganlab import paths
+from ganlab.data.dataset import ImageDataset
+from ganlab.data.emoji_codes import Probe, enumerate_emoji
+from ganlab.data.pixels import convert_channels, pick_indices
+from ganlab.data.registry import DataRequest, register_dataset
+from ganlab.files import write_cache
 
 CACHE_VERSION = 1
 KNOWN_FONTS = (
@@ -106,20 +109,6 @@ def _cached_json(path: Path) -> object | None:
         return None
 
 
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # caching is an optimisation only
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as fh:  # a handle: np.save would append ".npy" to a ".tmp" name
-        np.save(fh, array)
-
-
 def emoji_strings(font_path: Path, font: ImageFont.FreeTypeFont, which: str) -> list[str]:
     """The renderable emoji for a subset, enumerated once per font and cached as JSON."""
     key = hashlib.sha1(f"{CACHE_VERSION}|{_font_key(font_path)}|{which}".encode()).hexdigest()[:16]
@@ -129,7 +118,7 @@ def emoji_strings(font_path: Path, font: ImageFont.FreeTypeFont, which: str) -> 
         return cached
     strings = enumerate_emoji(Probe(font, lambda t: render_rgba(font, t)), which)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda p: p.write_text(json.dumps(strings)))
+    write_cache(path, lambda fh: fh.write(json.dumps(strings).encode()))
     return strings
 
 
@@ -159,8 +148,9 @@ def render_emoji(
             progress(i, len(strings))
     array = np.stack(images) if images else np.zeros((0, 3, size, size), np.uint8)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(stem.with_suffix(".npy"), lambda p: _save_npy(p, array))
-    _atomic_write(stem.with_suffix(".json"), lambda p: p.write_text(json.dumps(drawn)))
+    # A handle, not a name: np.save would append ".npy" to a temp name. The meta file is written last.
+    if write_cache(stem.with_suffix(".npy"), lambda fh: np.save(fh, array)):
+        write_cache(stem.with_suffix(".json"), lambda fh: fh.write(json.dumps(drawn).encode()))
     return array, drawn
 
 
@@ -174,7 +164,7 @@ def render_emoji(
     default_subset="faces",
     order=40,
 )
-def load_emoji(req: LoadRequest) -> ImageDataset:
+def load_emoji(req: DataRequest) -> ImageDataset:
     which, background = parse_subset(req.subset)
     font_path = find_emoji_font(req.path)
     if font_path is None:

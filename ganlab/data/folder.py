@@ -12,9 +12,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import paths
-from .base import ImageDataset, LoadRequest, Progress, pick_indices, register_dataset
-from .images import FITS, IMAGE_EXTENSIONS, SkipImage, decode_image
+from ganlab import paths
+from ganlab.data.dataset import ImageDataset, Progress
+from ganlab.data.decode import IMAGE_EXTENSIONS, SkipImage, decode_image
+from ganlab.data.pixels import pick_indices
+from ganlab.data.registry import DataRequest, register_dataset
+from ganlab.files import write_cache
 
 CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
 SPLIT_NAMES = frozenset({"train", "training", "test", "testing", "val", "valid", "validation"})
@@ -140,15 +143,9 @@ def _read_cache(npy: Path, meta_path: Path, fingerprint: str) -> tuple[np.ndarra
 
 
 def _write_cache(npy: Path, meta_path: Path, images: np.ndarray, meta: dict) -> None:
-    try:
-        tmp = npy.with_suffix(".tmp.npy")
-        np.save(tmp, images)
-        os.replace(tmp, npy)
-        tmp_meta = meta_path.with_suffix(".tmp")
-        tmp_meta.write_text(json.dumps(meta))
-        os.replace(tmp_meta, meta_path)  # written last: a meta file means the images are complete
-    except OSError:
-        pass  # a full or read-only disk only costs the next load its speed
+    # The meta file is written last: a meta file means the images are complete.
+    if write_cache(npy, lambda fh: np.save(fh, images)):
+        write_cache(meta_path, lambda fh: fh.write(json.dumps(meta).encode()))
 
 
 def decode_files(
@@ -179,12 +176,9 @@ def decode_files(
     return (out if len(ok) == len(files) else out[ok]), ok, skipped
 
 
-def load_folder(path: str | Path, req: LoadRequest, name: str = "") -> ImageDataset:
-    """Load every usable image under `path`; a second load with the same settings hits the cache."""
-    fit = req.subset or "crop"
-    if fit not in FITS:
-        raise ValueError(f"subset={fit!r} for a folder: choose {' or '.join(FITS)} (how to make images square)")
-    scan = scan_folder(path)
+def load_scanned(scan: FolderScan, req: DataRequest, name: str = "") -> ImageDataset:
+    """Decode every usable image of a scanned folder; a second load with the same settings hits the cache."""
+    fit = req.fit
     if not scan.files:
         raise ValueError(no_images_message(scan))
     name = name or scan.root.name
@@ -240,9 +234,7 @@ def _check_enough(root: Path, usable: int, meta: dict, min_images: int) -> None:
     labelled=False,
     default_channels=3,
     needs_path=True,
-    subsets=FITS,
-    default_subset="crop",
     order=50,
 )
-def load_folder_dataset(req: LoadRequest) -> ImageDataset:
-    return load_folder(req.path, req)
+def load_folder_dataset(req: DataRequest) -> ImageDataset:
+    return load_scanned(scan_folder(req.path), req)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import ImageDataset
+from ganlab.data.dataset import ImageDataset
 
 
 class EpochOrder:
@@ -93,7 +93,7 @@ def to_model_range(batch: torch.Tensor, mask: torch.Tensor | None) -> torch.Tens
     return x
 
 
-class _OrderedSampler:
+class OrderedSampler:
     """What both samplers report about their position (they share an EpochOrder in self._order)."""
 
     dataset: object
@@ -113,7 +113,7 @@ class _OrderedSampler:
         return len(self.dataset)
 
 
-class BatchSampler(_OrderedSampler):
+class BatchSampler(OrderedSampler):
     """Batches by indexing one uint8 tensor; on a GPU the tensor is moved there once."""
 
     def __init__(

@@ -3,52 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
+from torch.utils.data import Dataset as TorchDataset
 
-from .base import ImageDataset, Progress, check_request, load_dataset, pick_indices
-from .folder import FolderScan, infer_labels, no_images_message, scan_folder
-from .images import FITS, SkipImage, decode_image
-from .sampler import BatchSampler, EpochOrder, _OrderedSampler, to_model_range
-from .zipsafe import extract_zip
-
-
-@dataclass(frozen=True, eq=False)
-class FolderStream:
-    """A folder read lazily: the file list and labels, decoded batch by batch while training."""
-
-    root: Path
-    files: tuple[str, ...]
-    labels: torch.Tensor | None
-    class_names: tuple[str, ...]
-    name: str
-    size: int
-    channels: int
-    fit: str = "crop"
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    def __len__(self) -> int:
-        return len(self.files)
+from ganlab.data.dataset import Dataset, FolderStream
+from ganlab.data.decode import SkipImage, decode_image
+from ganlab.data.folder import FolderScan, infer_labels, no_images_message
+from ganlab.data.pixels import pick_indices
+from ganlab.data.sampler import BatchSampler, EpochOrder, OrderedSampler, to_model_range
 
 
-def open_folder_stream(
-    path: str | Path, *, size: int, channels: int = 3, fit: str = "crop", max_images: int = 0, name: str = ""
-) -> FolderStream:
-    """Scan a folder (no decoding) for streaming; unusable files are replaced while streaming."""
-    scan = scan_folder(path)
-    return _stream_from_scan(scan, size, channels, fit, max_images, name)
-
-
-def _stream_from_scan(scan: FolderScan, size: int, channels: int, fit: str, max_images: int, name: str) -> FolderStream:
-    if fit not in FITS:
-        raise ValueError(f"subset={fit!r} for a folder: choose {' or '.join(FITS)} (how to make images square)")
+def stream_scanned(scan: FolderScan, size: int, channels: int, fit: str, max_images: int, name: str) -> FolderStream:
+    """A FolderStream over a scanned folder (no decoding now; unusable files are replaced while streaming)."""
     if not scan.files:
         raise ValueError(no_images_message(scan))
     files = tuple(scan.files[i] for i in pick_indices(len(scan.files), max_images))
@@ -59,13 +28,13 @@ def _stream_from_scan(scan: FolderScan, size: int, channels: int, fit: str, max_
         labels=torch.tensor(labels, dtype=torch.int64) if labels is not None else None,
         class_names=class_names,
         name=name or scan.root.name,
-        size=size,
-        channels=channels,
+        image_size=size,
+        image_channels=channels,
         fit=fit,
     )
 
 
-class _Decoded(Dataset):
+class _Decoded(TorchDataset):
     """Index -> (uint8 (C, H, W), label); an unusable file is replaced by the next usable one."""
 
     def __init__(self, stream: FolderStream):
@@ -79,7 +48,7 @@ class _Decoded(Dataset):
         for k in range(len(s)):  # deterministic substitute, so resumed runs see the same data
             j = (i + k) % len(s)
             try:
-                arr = decode_image(s.root / s.files[j], s.size, s.channels, s.fit)
+                arr = decode_image(s.root / s.files[j], s.image_size, s.image_channels, s.fit)
             except SkipImage:
                 continue
             label = int(s.labels[j]) if s.labels is not None else -1
@@ -93,7 +62,7 @@ def _collate(items: list) -> tuple[torch.Tensor, torch.Tensor, int]:
     return images, labels, sum(1 for it in items if it[2])
 
 
-class StreamingBatchSampler(_OrderedSampler):
+class StreamingBatchSampler(OrderedSampler):
     """Same interface and same index order as BatchSampler, decoding in DataLoader workers."""
 
     def __init__(
@@ -147,56 +116,8 @@ class StreamingBatchSampler(_OrderedSampler):
         self._iter = None  # the workers' queue belongs to the old position
 
 
-def default_memory_budget() -> int:
-    """Bytes of uint8 images a dataset may hold in RAM: $GANLAB_DATA_MEMORY_MB, else 40% of RAM (<= 8 GiB)."""
-    env = os.environ.get("GANLAB_DATA_MEMORY_MB", "").strip()
-    if env:
-        return int(float(env) * 1024**2)
-    try:
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        ram = 8 * 1024**3
-    return int(min(8 * 1024**3, 0.4 * ram))
-
-
-def open_dataset(
-    name: str,
-    *,
-    size: int,
-    channels: int = 0,
-    path: str = "",
-    subset: str = "",
-    progress: Progress | None = None,
-    max_images: int = 0,
-    min_images: int = 1,
-    memory_budget: int = 0,
-) -> ImageDataset | FolderStream:
-    """load_dataset, except that a folder/zip bigger than the memory budget comes back as a stream."""
-    if name in ("folder", "zip") and path:
-        check_request(size, channels, max_images)
-        scan = scan_folder(extract_zip(path) if name == "zip" else path)
-        count = len(pick_indices(len(scan.files), max_images))
-        if count * (channels or 3) * size * size > (memory_budget or default_memory_budget()):
-            stream = _stream_from_scan(
-                scan, size, channels or 3, subset or "crop", max_images, Path(path).stem if name == "zip" else ""
-            )
-            if len(stream) < min_images:
-                raise ValueError(f"only {len(stream)} image files in {str(scan.root)!r}, fewer than {min_images}")
-            return stream
-    return load_dataset(
-        name,
-        size=size,
-        channels=channels,
-        path=path,
-        subset=subset,
-        progress=progress,
-        max_images=max_images,
-        min_images=min_images,
-    )
-
-
 def make_sampler(
-    data: ImageDataset | FolderStream,
+    data: Dataset,
     batch_size: int,
     device: torch.device | str,
     *,

@@ -21,7 +21,13 @@ from ganlab.metrics.quality import (
     generated_features,
     real_feature_stats,
 )
-from ganlab.metrics.stats import FeatureStats, frechet_distance, frechet_from_stats, kid, mmd2_unbiased
+from ganlab.metrics.stats import (
+    FeatureStats,
+    frechet_distance,
+    frechet_from_stats,
+    kid,
+    mmd2_unbiased,
+)
 
 __all__ = [
     "FeatureExtractor",

@@ -13,7 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganlab.metrics.extractors import FeatureExtractor, as_float_images, register_extractor
+from ganlab.metrics.extractors import (
+    FeatureExtractor,
+    as_float_images,
+    register_extractor,
+)
 
 WEIGHTS_FILE = "inception_v3_google-0cc3c7bd.pth"  # basename of Inception_V3_Weights.IMAGENET1K_V1.url
 

@@ -8,7 +8,12 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from ganlab.nets.conditional import ClassEmbedding, ProjectionHead, check_labels, label_embed_dim
+from ganlab.nets.conditional import (
+    ClassEmbedding,
+    ProjectionHead,
+    check_labels,
+    label_embed_dim,
+)
 
 OUT_ACTIVATIONS = ("tanh", "none")
 MLP_NORMS = ("none", "layer", "batch")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ganlab.config import ConfigError
-from ganlab.data.toy2d import list_toy2d
+from ganlab.toy.points import list_toy2d
 
 TOY_LOSSES = ("bce", "lsgan", "wgan-gp")
 NOISES = ("gaussian", "uniform")

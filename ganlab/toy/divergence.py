@@ -91,7 +91,7 @@ def modes_covered(points: np.ndarray, centres: np.ndarray, radius: float, min_sh
 
 
 def known_modes(distribution: str) -> np.ndarray | None:
-    """Centres (K, 2) of the mixture distributions of ganlab.data.toy2d (ring, grid); None for the others."""
+    """Centres (K, 2) of the mixture distributions of ganlab.toy.points (ring, grid); None for the others."""
     if distribution == "ring":
         angles = np.arange(8) * (2 * np.pi / 8)
         return 0.8 * np.stack([np.cos(angles), np.sin(angles)], 1)

@@ -12,11 +12,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganlab.data.toy2d import load_toy2d
-from ganlab.losses import get_loss, gradient_penalty
 from ganlab.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganlab.toy.config import ToyConfig
-from ganlab.toy.divergence import Bounds, density_grid, grid_axes, js_divergence, kl_divergence
+from ganlab.toy.divergence import (
+    Bounds,
+    density_grid,
+    grid_axes,
+    js_divergence,
+    kl_divergence,
+)
+from ganlab.toy.points import load_toy2d
+from ganlab.train.losses import get_loss, gradient_penalty
 
 HISTORY_MAX = 5000  # records kept (one per iteration / single step); older ones are dropped
 LIVE_FIELDS = ("lr_g", "lr_d", "d_steps", "g_steps", "gp_lambda", "batch")  # changeable without a reset

@@ -175,11 +175,14 @@ def wait_new_image(page, caption: str | re.Pattern, before: bytes, timeout: floa
 
 def plotly_json(page, css: str, trace_type: str | None = None) -> str:
     """The data of a rendered plotly chart (all traces, or the first of a type) as JSON text."""
-    # The div gets its js-plotly-plot class before plotly has attached the traces: wait for them.
-    page.wait_for_function("(css) => { const el = document.querySelector(css); "
-                           "return !!el && Array.isArray(el.data) && el.data.length > 0; }", arg=css)
-    return page.locator(css).first.evaluate(
-        """(el, type) => JSON.stringify(type ? el.data.find(d => d.type === type) : el.data)""", trace_type)
+    # One check-and-read in the page: a rerun may replace the chart's div between two separate calls, and
+    # the div gets its js-plotly-plot class before plotly has attached the traces.
+    handle = page.wait_for_function(
+        """([css, type]) => { const el = document.querySelector(css);
+            if (!el || !Array.isArray(el.data) || el.data.length === 0) return false;
+            const data = type ? el.data.find(d => d.type === type) : el.data;
+            return data ? JSON.stringify(data) : false; }""", arg=[css, trace_type])
+    return handle.json_value()
 
 
 def wait_plotly_change(page, css: str, before: str, trace_type: str | None = None, timeout: float = 60_000) -> str:
@@ -218,6 +221,40 @@ def click_key(page, key: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ tests
+PAGE_TITLES = {"": "GAN Lab", "Train": "Train", "Runs": "Runs", "Explore": "Explore", "Playground": "Playground"}
+
+
+def sidebar_ok(page) -> None:
+    """The shared sidebar is there: every page's link and the jobs panel."""
+    sidebar = page.locator("[data-testid='stSidebar']")
+    for label in ("Home", "Train", "Runs", "Explore", "Playground"):
+        sidebar.get_by_role("link", name=re.compile(label)).first.wait_for()
+    sidebar.get_by_text("Training jobs").wait_for()
+
+
+def test_every_page_opens_by_its_url_in_a_fresh_browser_and_by_the_sidebar(page, browser) -> None:
+    for path, title in PAGE_TITLES.items():
+        # A fresh browser context (no cookies, no session) whose first request is the page's URL.
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        fresh = context.new_page()
+        fresh.base_url = page.base_url
+        try:
+            open_page(fresh, path)
+            assert fresh.locator("[data-testid='stMain'] h1").first.inner_text().strip() == title, path
+            sidebar_ok(fresh)
+        finally:
+            context.close()
+    open_page(page)
+    for path, title in PAGE_TITLES.items():
+        label = "Home" if not path else path
+        page.locator("[data-testid='stSidebar']").get_by_role("link", name=re.compile(label)).first.click()
+        page.wait_for_function("(t) => { const h = document.querySelector(\"[data-testid='stMain'] h1\"); "
+                               "return !!h && h.innerText.trim() === t; }", arg=title)
+        settle(page)
+        assert page.url.rstrip("/").endswith("/" + path if path else page.base_url.rstrip("/").split("/")[-1]), page.url
+        sidebar_ok(page)
+
+
 def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(page, tmp_path: Path) -> None:
     # Home: the pretrained gallery renders.
     open_page(page)
@@ -227,7 +264,7 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     shot(page, "home")
 
     # Train: a small DCGAN on digits; the loss chart and the newest sample grid appear and change.
-    open_page(page, "train")
+    open_page(page, "Train")
     choose(page, "Dataset", "digits")
     fill_form(page, FIRST_RUN)  # leaves "Logging, samples and checkpoints" open (its fields were typed into)
     click_key(page, "train.start")
@@ -257,7 +294,7 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     assert job_state(page) == "paused"
 
     # Resume, see it train on, then Stop (which saves a checkpoint).
-    click_key(page, "job.resume")
+    click_key(page, "job.unpause")
     wait_state(page, "running")
     wait_step(page, paused_at + 1)
     click_key(page, "job.stop")
@@ -272,7 +309,7 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     assert wait_state(page, "finished", "failed", "diverged", timeout=300_000 if SHOTS else 120_000) == "finished"
 
     # Runs: both runs from disk; comparing them overlays their curves, shows their grids and the config diff.
-    open_page(page, "runs")
+    open_page(page, "Runs")
     tables = page.locator("[data-testid='stMain'] [data-testid='stDataFrame']")
     tables.first.wait_for()  # dataframes and multiselects load lazily (a skeleton first)
     compare_box = page.locator(".st-key-runs-compare input")
@@ -291,7 +328,7 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     shot(page, "runs")
 
     # Explore the first run's checkpoint: a latent slider changes the image; the GIF has the requested frames.
-    open_page(page, "explore")
+    open_page(page, "Explore")
     page.get_by_text("Run checkpoint", exact=True).click()
     settle(page)
     choose(page, "Run", "e2e-bce")
@@ -323,9 +360,9 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
 
 
 def test_playground_heatmap_changes_after_one_step(page) -> None:
-    if not (ROOT / "views" / "playground.py").is_file():
-        pytest.skip("views/playground.py does not exist yet: the Playground page is not in the app")
-    open_page(page, "playground")
+    if not (ROOT / "pages" / "4_Playground.py").is_file():
+        pytest.skip("pages/4_Playground.py does not exist yet")
+    open_page(page, "Playground")
     page.wait_for_selector(HEATMAP)
     before = plotly_json(page, HEATMAP, "heatmap")
     assert before not in ("", "null"), "the Playground field has no heat-map trace"

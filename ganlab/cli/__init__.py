@@ -1,0 +1,5 @@
+"""Command line: python -m ganlab train | resume | sample | morph | runs | export | bench."""
+
+from ganlab.cli.main import build_parser, main
+
+__all__ = ["build_parser", "main"]

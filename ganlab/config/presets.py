@@ -1,0 +1,86 @@
+"""Recipes: per-architecture and per-loss defaults, and named presets; the CLI and the Train form share them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ganlab.config.fields import ConfigError
+from ganlab.config.training import LOSSES, TrainConfig
+
+# Choosing an architecture or a loss loads the settings known to work for it; every other field keeps its value.
+ARCH_RECIPES: dict[str, dict[str, Any]] = {
+    "mlp": dict(mlp_hidden=(256, 512, 1024), dropout=0.3),
+    "dcgan": dict(g_channels=64, d_channels=64),
+    "dcgan-upsample": dict(g_channels=64, d_channels=64),
+}
+LOSS_RECIPES: dict[str, dict[str, Any]] = {
+    "bce": dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, d_steps=1, g_steps=1),
+    "lsgan": dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, d_steps=1, g_steps=1),
+    # Two time-scale update rule (Heusel et al. 2017) with Adam(0, 0.9), as SAGAN/BigGAN use with hinge.
+    "hinge": dict(lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9, d_steps=1, g_steps=1),
+    # Gulrajani et al. 2017, Algorithm 1: lambda 10, 5 critic steps, Adam(1e-4, 0, 0.9).
+    "wgan-gp": dict(lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, d_steps=5, g_steps=1, gp_lambda=10.0),
+}
+assert set(LOSS_RECIPES) == set(LOSSES)
+
+
+def recipe(arch: str, loss: str) -> dict[str, Any]:
+    """The field values the form loads when arch and loss are chosen (the CLI applies the same)."""
+    return {"arch": arch, "loss": loss, **ARCH_RECIPES.get(arch, {}), **LOSS_RECIPES.get(loss, {})}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named recipe: `name` is what the CLI takes, `title` and `description` what the app shows."""
+
+    name: str
+    title: str
+    description: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+_ALL = (
+    Preset("dcgan-paper", "DCGAN paper (Radford et al.)", "BCE, Adam(2e-4, 0.5), batch 128: the 2015 recipe.",
+           dict(arch="dcgan", loss="bce", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=128,
+                d_steps=1, g_steps=1)),
+    Preset("wgan-gp-paper", "WGAN-GP (Gulrajani et al.)",
+           "Wasserstein loss with gradient penalty 10, 5 critic steps per G step, Adam(1e-4, 0, 0.9).",
+           dict(arch="dcgan", loss="wgan-gp", gp_lambda=10.0, d_steps=5, g_steps=1, lr_g=1e-4, lr_d=1e-4,
+                beta1=0.0, beta2=0.9, batch_size=64, d_norm="auto")),
+    Preset("vanilla-mlp", "Vanilla GAN (MLP, Goodfellow et al.)",
+           "Fully connected G and D (256-512-1024) with dropout: the original GAN.",
+           dict(arch="mlp", loss="bce", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=64,
+                mlp_hidden=(256, 512, 1024), dropout=0.3)),
+    Preset("ttur", "TTUR (D learns faster)", "Hinge loss, D at 4e-4 and G at 1e-4 (Heusel et al. 2017).",
+           dict(arch="dcgan", loss="hinge", lr_g=1e-4, lr_d=4e-4, beta1=0.0, beta2=0.9)),
+    Preset("g-twice", "G twice per D step", "Two generator updates per discriminator update (a weak-G remedy).",
+           dict(arch="dcgan", loss="bce", d_steps=1, g_steps=2)),
+)
+PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
+
+
+def get_preset(name: str) -> Preset:
+    """A preset by its name or its title; ConfigError listing the names otherwise."""
+    for preset in PRESETS.values():
+        if name in (preset.name, preset.title):
+            return preset
+    raise ConfigError(f"preset={name!r} is unknown; choose one of: {', '.join(PRESETS)}")
+
+
+def build_config(choices: dict[str, Any], *, preset: str | None = None,
+                 base: dict[str, Any] | None = None) -> TrainConfig:
+    """The config a user's explicit choices mean: defaults < base < recipe of arch x loss < preset < choices.
+
+    base is a whole config (e.g. a config.json) whose values the recipe must not override; the recipe fills
+    in what the chosen architecture and loss need, exactly as choosing them on the Train form does.
+    """
+    values: dict[str, Any] = dict(base or {})
+    preset_values = get_preset(preset).values if preset else {}
+    arch = choices.get("arch", preset_values.get("arch", values.get("arch", TrainConfig.arch)))
+    loss = choices.get("loss", preset_values.get("loss", values.get("loss", TrainConfig.loss)))
+    if base is None or "arch" in choices or "loss" in choices or preset:
+        values.update(recipe(str(arch), str(loss)))
+    values.update(preset_values)
+    values.update(choices)
+    return TrainConfig.from_dict({k: list(v) if isinstance(v, tuple) else v for k, v in values.items()})

@@ -1,0 +1,70 @@
+"""Train: pick data, model and hyperparameters, start a job, and watch it train live."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ganlab import data
+from ui import forms, state
+from ui.jobs import get_manager
+from ui.live import live_panel, pick_job
+from ui.sidebar import page
+from ui.widgets import show_dataset_preview, show_flash
+
+page("Train")
+st.title("Train")
+forms.init_state()
+
+# ---- running and past jobs of this app (every tab sees all of them)
+# One container whatever it holds, so the form below keeps its place in the page's element tree and
+# its expanders stay open when a flash message and a live panel replace the "no job yet" note.
+with st.container():
+    show_flash(state.FLASH)
+    job = pick_job()
+    if job is not None:
+        live_panel(job)
+    else:
+        st.info("No training job yet. Choose a dataset and settings below and press **Start training** "
+                "(or use the quick start on the Home page).")
+
+# ---- a new run
+st.divider()
+st.header("New training run")
+forms.preset_picker()
+data_col, preview_col = st.columns([3, 2], gap="large")
+with data_col:
+    st.subheader("Data")
+    ds = forms.dataset_section()
+with preview_col:
+    st.subheader("Preview")
+    show_dataset_preview(ds["dataset"], int(ds["img_size"]), int(ds["channels"]), ds["data_path"],
+                         ds["data_subset"], ds["fit"])
+info = data.dataset_info(ds["dataset"])
+
+st.subheader("Model")
+forms.model_section(labelled=info["labelled"] or info["needs_path"])  # folders may have class subfolders
+st.subheader("Objective")
+forms.objective_section()
+st.subheader("Optimisation")
+forms.optimisation_section()
+with st.expander("Device and precision"):
+    forms.hardware_section()
+with st.expander("Logging, samples and checkpoints"):
+    forms.logging_section()
+
+form_values = forms.values()
+if st.button("Start training", key="train.start", type="primary", icon=":material/play_arrow:"):
+    config = forms.build_config(form_values)
+    if config is not None:
+        manager = get_manager()
+        holder = next((j for j in manager.active() if j.snapshot().state != "queued"), None)
+        new_job = manager.submit(config)
+        position = manager.queue_position(new_job.job_id)
+        if position is not None and holder is not None:
+            message = (f"{new_job.job_id} is queued (position {position}) behind {holder.job_id}: one job "
+                       "trains at a time, and this one starts by itself when that one ends.")
+            st.session_state[state.FLASH] = ("info", message)
+        else:
+            st.session_state[state.FLASH] = ("success", f"Started {new_job.job_id}.")
+        st.session_state[state.FOLLOW_NEWEST] = new_job.job_id
+        st.rerun()

@@ -1,0 +1,201 @@
+"""Explore page: latent explorer for a pretrained generator or a run checkpoint, plus GIF/MP4 export."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ganlab import media
+from ganlab.explore import (
+    MAX_GRID,
+    MAX_KEYFRAMES,
+    LoadedGenerator,
+    export_bundle,
+    interpolation_frames,
+    keyframes,
+    latent_point,
+    parse_seeds,
+)
+from ganlab.runs import ACTIVE_STATES, list_runs
+from ui import explore
+from ui.sidebar import page
+from ui.state import keep_valid
+from ui.widgets import show_error, show_grid
+
+KIND, RUN, CKPT, EMA = "explore.kind", "explore.run", "explore.ckpt", "explore.ema"
+SEED, TRUNC, CLASS, GRID = "explore.seed", "explore.truncation", "explore.class", "explore.grid_seeds"
+DIM, PC, USE_PCA = "explore.dim.", "explore.pc.", "explore.use_pca"
+CURRENT = "explore.current"  # {"gen": GenKey, "z": list[float], "label": int | None}: the slider point
+EXPORT = "explore.export"  # the last built animation (bundle of export_bundle + its GenKey)
+N_DIMS, N_PCS = 8, 6  # slider counts (capped by z_dim)
+MAX_UI_SEED = 2**53 - 1  # browsers hold numbers as doubles; larger seeds work in the seed lists
+PRETRAINED, RUN_CKPT = "Pretrained", "Run checkpoint"
+
+
+def _reset_sliders() -> None:
+    for name in list(st.session_state):
+        if isinstance(name, str) and (name.startswith(DIM) or name.startswith(PC)):
+            st.session_state[name] = 0.0
+
+
+def pick_generator() -> explore.GenKey | None:
+    """Source widgets -> GenKey of a checkpoint file (None when nothing can be explored)."""
+    pretrained = explore.pretrained_models()
+    runs = [r for r in list_runs() if explore.run_checkpoints(r)]
+    kinds = ([PRETRAINED] if pretrained else []) + ([RUN_CKPT] if runs else [])
+    if not kinds:
+        st.info("Nothing to explore yet: train a model on the **Train** page (it can be explored as soon as it "
+                "saves its first checkpoint) or put `<name>.safetensors` + `<name>.json` into `pretrained/`.")
+        return None
+    keep_valid(KIND, kinds)
+    kind = st.radio("Generator", kinds, horizontal=True, key=KIND)
+    if kind == PRETRAINED:
+        names = list(pretrained)
+        keep_valid("explore.pretrained", names)
+        path = pretrained[st.selectbox("Model", names, key="explore.pretrained")]
+    else:
+        by_id = {r.id: r for r in runs}
+        keep_valid(RUN, list(by_id))
+        left, right = st.columns([2, 1])
+        run = by_id[left.selectbox("Run", list(by_id), key=RUN, format_func=lambda i: by_id[i].display_name)]
+        checkpoints = explore.run_checkpoints(run)
+        keep_valid(CKPT, list(checkpoints))
+        path = checkpoints[right.selectbox("Checkpoint", list(checkpoints), key=CKPT)]
+        if run.status().get("state") in ACTIVE_STATES:
+            st.info("This run is still training. You explore its saved checkpoint, never the live model; "
+                    "newer weights load automatically once a newer checkpoint is written.")
+    use_ema = st.toggle("EMA weights", value=True, key=EMA,
+                        help="The moving average of G (smoother samples), when the run trained with ema > 0.")
+    return explore.GenKey.of(path, use_ema)
+
+
+def _loaded(key: explore.GenKey) -> LoadedGenerator | None:
+    """The cached generator; None (with the fix shown) if its file vanished since it was picked."""
+    try:
+        return explore.load_cached(key)
+    except ValueError as exc:
+        show_error(exc, hint="The checkpoint was deleted or replaced: pick the generator again above.")
+        return None
+
+
+@st.fragment
+def explorer(key: explore.GenKey) -> None:
+    """Seed, truncation, class and latent sliders with the image; reruns alone when a slider moves."""
+    loaded = _loaded(key)
+    if loaded is None:
+        return
+    mc = loaded.model_config
+    controls, view = st.columns([1, 1], gap="medium")
+    with controls:
+        seed = int(st.number_input("Seed", 0, MAX_UI_SEED, 0, step=1, key=SEED))
+        truncation = st.slider("Truncation", 0.0, 1.0, 1.0, 0.05, key=TRUNC,
+                               help="Scales z toward 0: lower = more typical, less varied images.")
+        label = None
+        if mc.conditional:
+            names = list(loaded.class_names) or [str(i) for i in range(mc.num_classes)]
+            label = st.selectbox("Class", range(mc.num_classes), key=CLASS,
+                                 format_func=lambda i: names[i] if i < len(names) else str(i))
+        n_dims = min(N_DIMS, mc.z_dim)
+        with st.expander(f"Latent dimensions (first {n_dims} of {mc.z_dim})", expanded=True):
+            offsets = [st.slider(f"z[{i}] offset", -3.0, 3.0, 0.0, 0.1, key=f"{DIM}{i}") for i in range(n_dims)]
+        sigmas: list[float] = []
+        directions = stds = None
+        if st.toggle("Principal directions (GANSpace PCA)", key=USE_PCA,
+                     help="Directions of largest variation in G's first layer, mapped back to z."):
+            k = min(N_PCS, mc.z_dim)
+            try:
+                directions, stds = explore.principal_directions(key, label, k)
+            except (ValueError, RuntimeError) as exc:
+                show_error(exc, hint="Turn the PCA sliders off for this generator.")
+            else:
+                sigmas = [st.slider(f"PC {i + 1} (σ)", -5.0, 5.0, 0.0, 0.25, key=f"{PC}{i}")
+                          for i in range(directions.shape[0])]
+        st.button("Reset sliders", on_click=_reset_sliders, key="explore.reset")
+    z = latent_point(seed, mc.z_dim, truncation, offsets, sigmas, directions, stds)
+    with view:
+        image = loaded.generate(z, label)[0]  # (C, H, W) uint8
+        show_grid(media.to_pil(image), caption=f"seed {seed}", min_width=320)
+    st.session_state[CURRENT] = {"gen": key, "z": z.tolist(), "label": label}
+
+    text = st.text_input("Seed grid", "0-15", key=GRID, help="Seeds and ranges, e.g. 0-15 or 3,7,42-45.")
+    try:
+        seeds = parse_seeds(text, max_count=MAX_GRID)
+        grid = loaded.seed_grid(seeds, truncation=truncation, labels=label)
+    except ValueError as exc:
+        show_error(exc, hint=f"Type up to {MAX_GRID} seeds like 0-15 or 3,7,42.")
+    else:
+        show_grid(grid, caption=f"seeds {text.strip()} (row by row) at truncation {truncation:g}", min_width=512)
+
+
+@st.fragment
+def interpolation(key: explore.GenKey) -> None:
+    """Keyframes -> frames -> preview and GIF / MP4 / zip downloads."""
+    loaded = _loaded(key)
+    if loaded is None:
+        return
+    mc = loaded.model_config
+    st.subheader("Interpolation")
+    left, right = st.columns(2)
+    with left:
+        seeds_text = st.text_input("Keyframe seeds", "0,1,2,3", key="explore.key_seeds",
+                                   help="The path visits these seeds in order.")
+        use_current = st.checkbox("Start at the current slider point", key="explore.use_current")
+        mode = st.radio("Path", ["slerp", "lerp"], horizontal=True, key="explore.mode",
+                        help="slerp keeps |z| typical for Gaussian latents; lerp passes closer to the mean.")
+        pingpong = st.checkbox("Ping-pong (there and back)", key="explore.pingpong")
+        loop = st.checkbox("Loop back to the first keyframe", key="explore.loop", disabled=pingpong)
+    with right:
+        frames = st.slider("Frames", 2, 240, 32, key="explore.frames")
+        fps = st.slider("Frames per second", 1, 50, 12, key="explore.fps")
+        side = st.select_slider("Size (pixels per side)", [64, 128, 256, 512], 256, key="explore.side")
+    if st.button("Build animation", type="primary", key="explore.build", icon=":material/movie:"):
+        try:
+            seeds = parse_seeds(seeds_text, max_count=MAX_KEYFRAMES)
+            current = st.session_state.get(CURRENT)
+            here = current if current and current["gen"] == key else None
+            keys = keyframes(seeds, mc.z_dim, truncation=float(st.session_state.get(TRUNC, 1.0)),
+                             start=here["z"] if here and use_current else None)  # (K, z_dim)
+            with st.spinner(f"Rendering {frames} frames…"):
+                images = interpolation_frames(loaded, keys, int(frames), mode=mode, loop=loop and not pingpong,
+                                              pingpong=pingpong, labels=here["label"] if here else None,
+                                              min_side=int(side))
+                st.session_state[EXPORT] = {**export_bundle(images, float(fps)), "gen": key}
+        except ValueError as exc:
+            show_error(exc, hint=f"Give 1 to {MAX_KEYFRAMES} keyframe seeds like 0,1,2.")
+    bundle = st.session_state.get(EXPORT)
+    if not bundle or bundle["gen"] != key:
+        st.caption("Build an animation to preview and download it.")
+        return
+    w, h = bundle["size"]
+    st.image(bundle["gif"], caption=f"{bundle['frames']} frames at {bundle['fps']:g} fps, {w}×{h}")
+    st.image(bundle["preview"], width=96)
+    cols = st.columns(3)
+    cols[0].download_button("Download GIF", bundle["gif"], "ganlab-morph.gif", "image/gif",
+                            key="explore.dl_gif", on_click="ignore", icon=":material/download:")
+    if bundle["mp4"] is not None:
+        cols[1].download_button("Download MP4", bundle["mp4"], "ganlab-morph.mp4", "video/mp4",
+                                key="explore.dl_mp4", on_click="ignore", icon=":material/download:")
+    else:
+        cols[1].caption("MP4 export needs `pip install imageio-ffmpeg`.")
+    cols[2].download_button("Download frames (zip)", bundle["zip"], "ganlab-frames.zip", "application/zip",
+                            key="explore.dl_zip", on_click="ignore", icon=":material/download:")
+
+
+page("Explore")
+st.title("Explore")
+try:
+    gen_key = pick_generator()
+    gen = explore.load_cached(gen_key) if gen_key else None
+except ValueError as exc:  # CheckpointError and a vanished file are ValueErrors with the reason
+    show_error(exc, hint="Pick another checkpoint or model; a run's checkpoint appears after its first save.")
+    gen_key = gen = None
+if gen_key is not None and gen is not None:
+    mc = gen.model_config
+    weights = "EMA" if gen.used_ema else "raw"
+    classes = f"{mc.num_classes} classes" if mc.conditional else "unconditional"
+    st.caption(f"{mc.arch} · {mc.img_size}px · {mc.img_channels} channel(s) · z {mc.z_dim} · {classes} · "
+               f"step {gen.step:,} · {weights} weights")
+    if gen_key.use_ema and not gen.used_ema:
+        st.caption("This checkpoint has no EMA weights (train with ema > 0 to get them); showing G itself.")
+    explorer(gen_key)
+    st.divider()
+    interpolation(gen_key)

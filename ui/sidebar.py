@@ -1,0 +1,54 @@
+"""The frame every page shares: page config, navigation with labels and icons, and the live jobs panel."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.jobs import get_manager
+from ui.live import job_label
+
+# (script, label, icon): Streamlit's pages/ convention routes by file; these give the sidebar its labels.
+PAGES = (
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Train.py", "Train", ":material/model_training:"),
+    ("pages/2_Runs.py", "Runs", ":material/history:"),
+    ("pages/3_Explore.py", "Explore", ":material/explore:"),
+    ("pages/4_Playground.py", "Playground", ":material/scatter_plot:"),
+)
+HOME, TRAIN, RUNS, EXPLORE, PLAYGROUND = (p[0] for p in PAGES)
+
+
+def page(title: str) -> None:
+    """Call first on every page: wide layout, the tab title, and the shared sidebar."""
+    st.set_page_config(page_title=f"{title} · GAN Lab" if title != "Home" else "GAN Lab",
+                       page_icon=":material/auto_awesome:", layout="wide")
+    with st.sidebar:
+        for script, label, icon in PAGES:
+            st.page_link(script, label=label, icon=icon)
+        st.divider()
+        jobs_panel()
+
+
+def _jobs_body(had_active: bool) -> None:
+    snaps = get_manager().snapshots()
+    active = [s for s in snaps if s.active]
+    if bool(active) != had_active:
+        st.rerun(scope="app")  # a job started or ended: refresh the page and switch polling on/off
+    st.subheader("Training jobs")
+    if not snaps:
+        st.caption("No jobs yet.")
+    shown = active or snaps[:1]
+    for snap in shown:
+        st.caption(job_label(snap))
+        if snap.total_steps:
+            st.progress(snap.progress)
+    if len(snaps) > len(shown):
+        st.caption(f"{len(snaps) - len(shown)} more finished or stopped")
+    if snaps:
+        st.page_link(TRAIN, label="Open Train", icon=":material/monitoring:")
+
+
+def jobs_panel() -> None:
+    """Sidebar summary of this process's jobs (state, step/total), polled only while one is active."""
+    had_active = any(s.active for s in get_manager().snapshots())
+    st.fragment(_jobs_body, run_every=2.0 if had_active else None)(had_active)
