@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import typing
 from dataclasses import fields
 from typing import Any
@@ -29,11 +30,12 @@ def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A real number (numpy scalars included), never a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def check_int_range(name: str, value: Any, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not low <= value <= high:
         raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}")
 
 

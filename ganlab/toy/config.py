@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ganlab.config import ConfigError
+from ganlab.config.fields import ConfigError, check_choice, check_float_range, check_int_range, check_positive
 from ganlab.toy.points import list_toy2d
 
 TOY_LOSSES = ("bce", "lsgan", "wgan-gp")
@@ -19,23 +18,6 @@ NOISES = ("gaussian", "uniform")
 OPTIMIZERS = ("adam", "sgd")
 MAX_LAYERS, MAX_WIDTH = 6, 512
 MAX_POINTS = 20_000  # a user point set larger than this is not a sketch any more; keeps configs cheap to compare
-
-
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not allowed; choose one of: {', '.join(allowed)}")
-
-
-def _int_range(name: str, value: object, lo: int, hi: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ConfigError(f"{name}={value!r} must be a whole number from {lo} to {hi}")
-
-
-def _float_range(name: str, value: object, lo: float, hi: float, *, open_low: bool = False) -> None:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value > hi or value < lo or (open_low and value == lo):
-        bound = f"above {lo}" if open_low else f"from {lo}"
-        raise ConfigError(f"{name}={value!r} must be a number {bound} up to {hi}")
 
 
 def _hidden(name: str, value: object) -> None:
@@ -67,27 +49,27 @@ class ToyConfig:
     seed: int = 0  # one seed for the real sample, the initial weights, the noise and the batches
 
     def __post_init__(self) -> None:
-        _choice("distribution", self.distribution, tuple(list_toy2d()))
+        check_choice("distribution", self.distribution, tuple(list_toy2d()))
         if self.distribution == "custom":
             object.__setattr__(self, "points", check_points(self.points))
         elif self.points is not None:
             raise ConfigError(f"points are only used with distribution='custom', not {self.distribution!r}")
-        _int_range("n_real", self.n_real, 16, 50_000)
-        _int_range("z_dim", self.z_dim, 1, 2)
-        _choice("noise", self.noise, NOISES)
+        check_int_range("n_real", self.n_real, 16, 50_000)
+        check_int_range("z_dim", self.z_dim, 1, 2)
+        check_choice("noise", self.noise, NOISES)
         _hidden("g_hidden", self.g_hidden)
         _hidden("d_hidden", self.d_hidden)
         object.__setattr__(self, "g_hidden", tuple(int(s) for s in self.g_hidden))
         object.__setattr__(self, "d_hidden", tuple(int(s) for s in self.d_hidden))
-        _choice("loss", self.loss, TOY_LOSSES)
-        _float_range("gp_lambda", self.gp_lambda, 0.0, 1000.0)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _float_range("lr_g", self.lr_g, 0.0, 1.0, open_low=True)
-        _float_range("lr_d", self.lr_d, 0.0, 1.0, open_low=True)
-        _int_range("d_steps", self.d_steps, 1, 20)
-        _int_range("g_steps", self.g_steps, 1, 20)
-        _int_range("batch", self.batch, 2, 4096)
-        _int_range("seed", self.seed, 0, 2**63 - 1)
+        check_choice("loss", self.loss, TOY_LOSSES)
+        check_float_range("gp_lambda", self.gp_lambda, 0.0, 1000.0)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_positive("lr_g", self.lr_g, upper=1.0)
+        check_positive("lr_d", self.lr_d, upper=1.0)
+        check_int_range("d_steps", self.d_steps, 1, 20)
+        check_int_range("g_steps", self.g_steps, 1, 20)
+        check_int_range("batch", self.batch, 2, 4096)
+        check_int_range("seed", self.seed, 0, 2**63 - 1)
 
     def replace(self, **changes: Any) -> "ToyConfig":
         """A copy with some fields changed (validated again)."""
