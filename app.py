@@ -9,7 +9,7 @@ import streamlit as st
 
 from ganlab.config import TrainConfig
 from ganlab.runs import list_pretrained
-from ui import state
+from ui import guard, state
 from ui.jobs import get_manager
 from ui.sidebar import TRAIN, page
 from ui.widgets import seed_grid, show_error, show_grid
@@ -41,7 +41,7 @@ if st.button("Train a DCGAN on digits", key="home.quickstart", type="primary", i
     st.session_state[state.FLASH] = (
         ("success", f"Quick start: {job.job_id} is training.") if position is None else
         ("info", f"Quick start: {job.job_id} is queued (position {position}); one job trains at a time."))
-    st.switch_page(TRAIN)
+    st.switch_page(TRAIN, query_params=guard.link_params())
 
 st.subheader("Pretrained generators")
 cards = list_pretrained()

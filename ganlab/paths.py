@@ -42,3 +42,22 @@ def repo_root() -> Path:
 def pretrained_dir() -> Path:
     """Folder with the shipped generators (<name>.safetensors + <name>.json)."""
     return repo_root() / "pretrained"
+
+
+def app_token() -> str:
+    """The secret a browser must present when the app listens beyond loopback; made once, stored 0600."""
+    path = home() / "token"
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+        if len(token) >= 32:
+            return token
+    except OSError:
+        pass
+    import secrets
+
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by other users
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(token)
+    os.chmod(path, 0o600)
+    return token

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ganlab import paths
-from ganlab.runs import Run, RunError, delete_run, list_runs
-from ganlab.runs.summary import BUSY_STATES, common_steps, config_diff, loss_records, resume_blocker, unique_labels
+from ganlab.runs import Run, RunError, busy_message, delete_run, is_live, list_runs, rename_run
+from ganlab.runs.summary import common_steps, config_diff, loss_records, resume_blocker, unique_labels
 from ganlab.train import extra_steps_overrides
 from ui import state as ui_state
 from ui.charts import loss_figure
@@ -79,7 +79,7 @@ def resume_panel(run: Run, state: str, label: str) -> None:
     if not st.button("Resume from the last checkpoint", key="runs.resume", icon=":material/play_arrow:"):
         st.caption("Training continues with the optimiser state and random streams of the checkpoint.")
         return
-    blocker = resume_blocker(run, state)
+    blocker = resume_blocker(run)
     if blocker:
         show_error(blocker, hint="Pick a stopped, finished or interrupted run that has a checkpoint.")
         return
@@ -101,7 +101,7 @@ def rename_panel(run: Run, label: str) -> None:
     name = st.text_input("Display name", value=run.display_name, max_chars=80, key=f"runs.name.{run.id}")
     if st.button("Rename", key="runs.rename", icon=":material/edit:"):
         try:
-            run.rename(name)
+            rename_run(run, name)
         except RunError as exc:
             show_error(exc, hint="Use 1 to 80 characters; the folder name stays the same.")
             return
@@ -111,9 +111,9 @@ def rename_panel(run: Run, label: str) -> None:
 def delete_panel(run: Run, state: str, label: str) -> None:
     if st.session_state.get(CONFIRM_DELETE) != run.id:
         if st.button("Delete…", key="runs.delete", icon=":material/delete:"):
-            if state in BUSY_STATES:
-                show_error(f"run {label!r} is {state}; a training run cannot be deleted",
-                           hint="Stop it on the Train page first, then delete it here.")
+            if is_live(run):
+                show_error(busy_message(run, "delete"), hint="Stop it first (on the Train page, or in the "
+                           "terminal that trains it), then delete it here.")
             else:
                 st.session_state[CONFIRM_DELETE] = run.id
                 st.rerun()
@@ -122,14 +122,10 @@ def delete_panel(run: Run, state: str, label: str) -> None:
     yes, no = st.columns(2)
     if yes.button("Yes, delete it", type="primary", key="runs.delete_yes"):
         st.session_state.pop(CONFIRM_DELETE, None)
-        if state in BUSY_STATES:
-            show_error(f"run {label!r} started training meanwhile ({state})",
-                       hint="Stop it on the Train page first, then delete it here.")
-            return
         try:
             delete_run(run)
-        except (RunError, OSError) as exc:
-            show_error(exc, hint=f"Close programs using files in {run.path} and try again.")
+        except (RunError, OSError) as exc:  # RunBusyError (a RunError too) when it started training meanwhile
+            show_error(exc, hint=f"Stop the run, or close programs using files in {run.path}, and try again.")
             return
         _flash("success", f"Deleted {label!r}.")
     if no.button("Cancel", key="runs.delete_no"):

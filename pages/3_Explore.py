@@ -15,7 +15,7 @@ from ganlab.explore import (
     latent_point,
     parse_seeds,
 )
-from ganlab.runs import ACTIVE_STATES, list_runs
+from ganlab.runs import is_live, list_runs
 from ui import explore
 from ui.sidebar import page
 from ui.state import keep_valid
@@ -60,7 +60,7 @@ def pick_generator() -> explore.GenKey | None:
         checkpoints = explore.run_checkpoints(run)
         keep_valid(CKPT, list(checkpoints))
         path = checkpoints[right.selectbox("Checkpoint", list(checkpoints), key=CKPT)]
-        if run.status().get("state") in ACTIVE_STATES:
+        if is_live(run):
             st.info("This run is still training. You explore its saved checkpoint, never the live model; "
                     "newer weights load automatically once a newer checkpoint is written.")
     use_ema = st.toggle("EMA weights", value=True, key=EMA,

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ganlab.config import TrainConfig  # noqa: E402
-from ganlab.runs import create_run  # noqa: E402
+from ganlab.runs import RunRecorder, RunState  # noqa: E402
 from ganlab.runs.export import export_generator, machine_description  # noqa: E402
 from ganlab.train.resume import resume_trainer  # noqa: E402
 from ganlab.train.trainer import Trainer  # noqa: E402
@@ -53,8 +53,10 @@ def main() -> int:
     args = parser.parse_args()
     for name in args.names:
         config = TrainConfig(**{**COMMON, **RECIPES[name], "name": name})
-        run = create_run(config)
+        recorder = RunRecorder.create(config, kind="script")  # holds the run's lock; the one writer of its status
+        run = recorder.run
         trainer = Trainer(config, run)
+        recorder.record(RunState.RUNNING, total_steps=trainer.total_steps)
         started = time.time()
         last = [0.0]
 
@@ -67,6 +69,7 @@ def main() -> int:
         if name in CONTINUE:
             trainer = resume_trainer(run, config_overrides=CONTINUE[name])
             trainer.run(lambda event, trainer=trainer, last=last: progress(event, trainer, last))
+        recorder.record(RunState.FINISHED, step=trainer.step, total_steps=trainer.total_steps, elapsed=trainer.elapsed)
         wall = time.time() - started
         export_generator(run.latest_checkpoint, name, out_dir=Path(args.out) if args.out else None, card_extra={
             "wall_clock_seconds": round(wall, 1),
@@ -76,6 +79,7 @@ def main() -> int:
             "command": f"python scripts/train_pretrained.py {name}",
             "run": run.id,
         })
+        recorder.release()
         print(f"{name}: exported after {wall:.0f} s ({trainer.step} steps)", flush=True)
     return 0
 

@@ -21,6 +21,19 @@ def ganlab_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_worker_outlives_its_test():
+    """A job's worker process left running by a test would train on after it (and load the machine): kill it
+    and fail the test that leaked it."""
+    yield
+    from ganlab.train.runner import live_workers
+
+    leaked = live_workers(grace=10.0)
+    for runner in leaked:
+        runner.kill()
+    assert not leaked, f"{len(leaked)} training worker process(es) outlived the test: stop every job it starts"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: long-running test (run with -m slow)")
     config.addinivalue_line("markers", "e2e: real-browser end-to-end test")

@@ -29,7 +29,7 @@ def tiny_config(**changes) -> TrainConfig:
     return TrainConfig(**base)
 
 
-def open_page(page: str, timeout: float = 90) -> "AppTest":
+def open_page(page: str, timeout: float = 90):  # -> streamlit.testing.v1.AppTest (imported lazily: core tests skip it)
     """AppTest of one page as the app serves it: app.py is the entry point, `page` (e.g. "pages/2_Runs.py") runs."""
     from pathlib import Path
 
@@ -37,3 +37,14 @@ def open_page(page: str, timeout: float = 90) -> "AppTest":
 
     app = Path(__file__).resolve().parent.parent / "app.py"
     return AppTest.from_file(str(app), default_timeout=timeout).switch_page(page)
+
+
+def record_state(run, state: str, **fields) -> None:
+    """Write a run's status as its lifecycle owner would (take the lock, record, give it back)."""
+    from ganlab.runs import RunRecorder, RunState
+
+    recorder = RunRecorder.attach(run, queue=False)
+    try:
+        recorder.record(RunState(state), **fields)
+    finally:
+        recorder.release()

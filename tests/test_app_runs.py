@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ganlab import paths
 from ganlab.config import TrainConfig
 from ganlab.runs import create_run, list_runs, open_run
-from tests.helpers import open_page
+from tests.helpers import open_page, record_state
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "2_Runs.py")
@@ -37,7 +38,7 @@ def trained_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for cfg in (tiny_config(name="alpha"), tiny_config(name="beta", lr_g=1e-4)):
             run = create_run(cfg)
             Trainer(cfg, run).run()
-            run.update_status(state="finished", step=6, total_steps=6)
+            record_state(run, "finished", step=6, total_steps=6)
     return home / "runs"
 
 
@@ -149,15 +150,21 @@ def test_delete_needs_confirmation_then_removes_folder(two_runs: list[str]) -> N
     assert list(table(at)["Run id"]) == [two_runs[1]]
 
 
-def test_delete_rejects_active_run_with_error(two_runs: list[str]) -> None:
+def test_delete_rejects_active_run_with_error_naming_who_trains_it(two_runs: list[str]) -> None:
+    from ganlab.runs import RunRecorder, RunState
+
     live = open_run(two_runs[0])
-    live.update_status(state="running")  # written by this process: its owner is alive
-    at = page().run()
-    at.selectbox(key="runs.manage").set_value(live.id).run()
-    at.button(key="runs.delete").click().run()
-    assert live.path.is_dir()
-    assert "Stop it on the Train page" in at.error[0].value
-    assert not at.get("button") or all(b.key != "runs.delete_yes" for b in at.button)
+    recorder = RunRecorder.attach(live)  # this process trains it
+    recorder.record(RunState.RUNNING)
+    try:
+        at = page().run()
+        at.selectbox(key="runs.manage").set_value(live.id).run()
+        at.button(key="runs.delete").click().run()
+        assert live.path.is_dir()
+        assert "training in this app" in at.error[0].value and "Stop it first" in at.error[0].value
+        assert not at.get("button") or all(b.key != "runs.delete_yes" for b in at.button)
+    finally:
+        recorder.release()
 
 
 def test_resume_starts_a_job_that_trains_the_extra_steps(two_runs: list[str]) -> None:
@@ -185,3 +192,32 @@ def test_resume_of_finished_run_without_extra_steps_explains_fix(two_runs: list[
     at = page().run()
     at.button(key="runs.resume").click().run()
     assert "extra steps above 0" in at.error[0].value
+
+
+def test_a_run_that_failed_on_a_full_disk_resumes_from_the_runs_page_once_space_is_back(
+        app_manager, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from ganlab import files
+    from ganlab.runs import RunState, state_of
+
+    monkeypatch.setenv("GANLAB_JOB_MODE", "thread")  # the full disk is simulated in this process
+    job = app_manager.submit(tiny_config(max_steps=100_000, checkpoint_every=3, log_every=1, name="fulldisk"))
+    job.wait_for(lambda s: s.step >= 4, timeout=TIMEOUT)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_fsync = os.fsync
+    monkeypatch.setattr(files.os, "fsync", full)  # checkpoints and status.json can no longer be written
+    snap = job.wait_for(lambda s: not s.active, timeout=TIMEOUT)
+    monkeypatch.setattr(files.os, "fsync", real_fsync)  # space is back
+    assert snap.state == "failed" and "disk is full" in snap.error
+    assert state_of(job.run) == RunState.INTERRUPTED  # its failure could not be written; nobody holds it
+    at = page().run()
+    at.selectbox(key="runs.manage").set_value(job.run.id).run()
+    at.number_input(key="runs.extra_steps").set_value(2)
+    at.button(key="runs.resume").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    resumed = next(j for j in app_manager.jobs() if j is not job and j.run.id == job.run.id)
+    assert resumed.wait_for(lambda s: not s.active, timeout=TIMEOUT).state == "finished"

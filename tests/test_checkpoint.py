@@ -137,3 +137,57 @@ def test_ema_generator_has_batchnorm_statistics_of_its_own_weights() -> None:
     before = bn.running_mean.clone()
     recalibrate_batchnorm(trainer.G_ema, batch_size=config.batch_size, seed=config.seed + 3)
     assert torch.allclose(bn.running_mean, before, atol=1e-5)  # already calibrated at save time
+
+
+def test_export_refuses_an_existing_name_unless_forced_and_never_leaves_half_a_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ganlab.runs.export import export_generator, list_pretrained
+
+    run = _trained_run()
+    export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path)
+    before = (tmp_path / "tiny.safetensors").read_bytes()
+    with pytest.raises(ValueError, match="a model named 'tiny' already exists.*--force"):
+        export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path)
+    real_replace = files.os.replace
+
+    def crash_on_weights(src, dst):
+        if str(dst).endswith(".safetensors"):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", crash_on_weights)
+    with pytest.raises(OSError):
+        export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, force=True)
+    monkeypatch.undo()
+    assert (tmp_path / "tiny.safetensors").read_bytes() == before  # the shipped model is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.safetensors"]  # no temp files
+    export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, force=True, use_ema=False)
+    assert [c["name"] for c in list_pretrained(tmp_path)] == ["tiny"]
+
+
+def test_weights_that_became_nan_are_never_written_to_a_checkpoint() -> None:
+    from ganlab.train.events import DivergedError
+    from ganlab.train.trainer import Trainer
+
+    run = create_run(tiny_config(max_steps=8, checkpoint_every=4))
+    trainer = Trainer(run.config(), run)
+    for _ in range(4):
+        trainer.train_step()  # checkpoint at step 4
+    good = run.latest_checkpoint.read_bytes()
+    with torch.no_grad():
+        next(trainer.G.parameters()).fill_(float("nan"))  # the last update blew up; the losses were still finite
+    trainer.step = 7
+    with pytest.raises(DivergedError, match="G's weights became NaN/inf.*last good checkpoint: step 4"):
+        trainer.save()
+    assert run.latest_checkpoint.read_bytes() == good
+
+
+def test_a_pretrained_card_that_is_a_json_list_is_listed_and_loading_it_says_why(tmp_path: Path) -> None:
+    from ganlab.runs.export import list_pretrained
+
+    (tmp_path / "odd.safetensors").write_bytes(b"x")
+    (tmp_path / "odd.json").write_text("[1, 2, 3]")
+    cards = list_pretrained(tmp_path)
+    assert [c["name"] for c in cards] == ["odd"]
+    with pytest.raises(CheckpointError, match="odd.json: invalid model card"):
+        load_generator(tmp_path / "odd.safetensors")

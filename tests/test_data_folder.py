@@ -265,3 +265,51 @@ def test_unreadable_file_is_skipped(tmp_path):
     locked.chmod(0)
     ds = open_dataset("folder", size=8, path=str(tmp_path))
     assert ds.num_skipped == 1 and "locked.png" in ds.skipped[0]
+
+
+def test_default_pixel_limit_skips_a_real_64_megapixel_image(tmp_path):
+    # 9000 x 8000 one-bit pixels: 72 megapixels in a few kilobytes of PNG (a decompression-bomb shape).
+    Image.new("1", (9000, 8000)).save(tmp_path / "huge.png")
+    assert (tmp_path / "huge.png").stat().st_size < 200_000
+    with pytest.raises(SkipImage, match="too large: 9000x8000 = 72,000,000 pixels exceeds the limit of 64,000,000"):
+        decode_image(tmp_path / "huge.png", 8, 3)
+
+
+def test_a_postscript_file_named_like_a_photo_never_reaches_ghostscript(tmp_path, monkeypatch):
+    from PIL import EpsImagePlugin
+
+    def ghostscript(*args, **kwargs):
+        raise AssertionError("Ghostscript was asked to interpret the file")
+
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", ghostscript)
+    monkeypatch.setattr(EpsImagePlugin, "gs_windows_binary", "gs", raising=False)
+    (tmp_path / "cat.jpg").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\n"
+                                       b"newpath 0 0 moveto 64 64 lineto stroke showpage\n%%EOF\n")
+    with pytest.raises(SkipImage, match="not an image, or a format Pillow cannot read"):
+        decode_image(tmp_path / "cat.jpg", 8, 3)
+
+
+def test_a_full_disk_while_caching_leaves_no_partial_cache_file(tmp_path, monkeypatch, ganlab_home):
+    import errno
+
+    from ganlab import files
+
+    _good_images(tmp_path / "pics", 4)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    ds = open_dataset("folder", size=8, path=str(tmp_path / "pics"))
+    assert len(ds) == 4  # the data loads; only the cache is missing
+    cache = ganlab_home / "cache" / "folders"
+    assert not [p.name for p in cache.iterdir()], "a partial cache file was left behind"
+
+
+def test_folder_caches_are_evicted_least_recently_used_within_the_budget(tmp_path, monkeypatch, ganlab_home):
+    monkeypatch.setenv("GANLAB_CACHE_BUDGET_MB", str(2.5 * 4 * 3 * 64 * 64 / 1024**2))  # about two caches
+    for i in range(4):
+        _good_images(tmp_path / f"set{i}", 4)
+        open_dataset("folder", size=64, path=str(tmp_path / f"set{i}"))
+    cached = list((ganlab_home / "cache" / "folders").glob("*.npy"))
+    assert 1 <= len(cached) <= 2

@@ -125,7 +125,12 @@ def test_zip_refuses_too_many_bytes_before_extracting(sandbox):
     _assert_nothing_written(root, dest, before)
 
 
-def test_zip_with_lying_size_header_is_refused_and_cleaned_up(sandbox):
+def test_zip_whose_header_understates_its_size_never_writes_more_and_is_refused(sandbox, monkeypatch):
+    # What protects here: zipfile reads a member only up to its declared size (so the size checks made on the
+    # declared sizes before extracting hold), and the CRC of the cut data then fails.
+    read = []
+    original = zipfile.ZipExtFile.read
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", lambda self, n=-1: read.append(len(b := original(self, n))) or b)
     root, dest = sandbox
     data = bytearray(_zip({"zeros.bin": b"\0" * 100_000}))
     # Rewrite the declared uncompressed size (local and central headers) to 10 bytes.
@@ -133,9 +138,10 @@ def test_zip_with_lying_size_header_is_refused_and_cleaned_up(sandbox):
     data[local + 22 : local + 26] = (10).to_bytes(4, "little")
     data[central + 24 : central + 28] = (10).to_bytes(4, "little")
     before = _files(root)
-    with pytest.raises(ValueError, match="zip could not be extracted"):
+    with pytest.raises(ValueError, match="zip could not be extracted.*CRC"):
         extract_zip(bytes(data), dest, max_bytes=1000)
     _assert_nothing_written(root, dest, before)
+    assert sum(read) <= 10
 
 
 def test_non_zip_upload_is_refused(sandbox):
@@ -190,3 +196,61 @@ def test_sanitise_name_strips_separators_and_control_chars():
     assert sanitise_name("../a/b\\c") == "_a_b_c"
     assert sanitise_name("x\x00y<>z") == "x_y__z"
     assert sanitise_name("...") == "upload"
+
+
+def test_folders_implied_by_member_paths_count_against_the_limit(sandbox):
+    # 40 files in 40 nested folder chains of 5: 240 entries created for a "40-file" archive.
+    root, dest = sandbox
+    data = _zip({f"{i}/a/b/c/d/x.png": _png() for i in range(40)})
+    before = _files(root)
+    with pytest.raises(ValueError, match="more than 100 files and folders"):
+        extract_zip(data, dest, max_files=100)
+    _assert_nothing_written(root, dest, before)
+    assert extract_zip(data, dest, max_files=240).is_dir()
+
+
+def test_a_windows_folder_entry_with_a_backslash_is_a_folder_not_a_file(tmp_path):
+    data = _zip({"photos\\": b"", "photos\\cat.png": _png(), "photos\\dog.png": _png((10, 200, 10))})
+    target = extract_zip(data, tmp_path / "up")
+    assert _files(target) == {"photos", "photos/cat.png", "photos/dog.png"}
+
+
+def test_long_unicode_names_are_capped_in_bytes_not_characters(tmp_path):
+    name = "猫" * 90 + ".png"  # 270 bytes of UTF-8 + 4: more than the 255 most file systems allow
+    target = extract_zip(_zip({name: _png(), "b.png": _png()}), tmp_path / "up")
+    names = [p.name for p in target.iterdir()]
+    assert len(names) == 2 and all(len(n.encode()) <= 200 for n in names)
+    assert any(n.startswith("猫") and n.endswith(".png") for n in names)
+    assert len(sanitise_name("é" * 300).encode()) <= 200
+
+
+def test_a_member_the_file_system_refuses_is_skipped_with_a_reason_not_the_archive(tmp_path):
+    deep = "/".join(["d" * 180] * 25) + "/x.png"  # about 4,500 bytes of path: longer than PATH_MAX
+    archive = tmp_path / "set.zip"
+    _zip({deep: _png(), "a.png": _png(), "b.png": _png()}, archive)
+    ds = open_dataset("zip", size=8, path=str(archive))
+    assert len(ds) == 2 and ds.num_skipped == 1
+    assert "the file system refuses its name" in ds.skipped[0]
+
+
+def test_leftover_extraction_folders_of_dead_processes_are_removed(tmp_path):
+    root = tmp_path / "up"
+    stale = root / ".extract-999999999-abcd"  # no such pid: its extraction was killed
+    stale.mkdir(parents=True)
+    (stale / "half.png").write_bytes(b"x")
+    extract_zip(_zip({"a.png": _png()}), root)
+    assert not stale.exists()
+
+
+def test_old_uploads_are_evicted_least_recently_used_first(monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setenv("GANLAB_CACHE_BUDGET_MB", str(3 * 5_000 / 1024**2))  # room for about 3 archives
+    made = []
+    for i in range(5):
+        made.append(extract_zip(_zip({"a.bin": os.urandom(5_000)}), name=f"set{i}"))
+        old = time.time() - 100 + i
+        os.utime(made[-1], (old, old))
+    assert made[-1].is_dir() and not made[0].exists()
+    assert sum(p.is_dir() for p in made) <= 3

@@ -17,7 +17,7 @@ import torch
 
 from ganlab import files
 from ganlab.explore import load_generator
-from ganlab.runs import list_runs
+from ganlab.runs import list_runs, read_status, state_of
 from ganlab.runs.checkpoint import load_checkpoint, save_checkpoint
 from ganlab.train.job import TrainingJob
 from ganlab.train.manager import JobManager
@@ -50,7 +50,8 @@ def _temps(folder: Path) -> list[str]:
 
 @pytest.fixture
 def manager():
-    m = JobManager()
+    """Jobs in thread mode: these tests patch the trainer or the file layer in this process."""
+    m = JobManager(mode="thread")
     yield m
     m.shutdown(timeout=30)
 
@@ -99,7 +100,7 @@ def test_sigkill_of_a_real_training_run_then_resume_works() -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     run = list_runs()[0]
-    assert run.status()["state"] == "interrupted"  # its process is gone: not shown as running forever
+    assert state_of(run) == "interrupted"  # its process is gone: not shown as running forever
     saved = load_checkpoint(run.latest_checkpoint)["step"]
     logged = max(r["step"] for r in run.read_metrics())
     assert 4 <= saved <= logged  # checkpoint N is written after step N is logged
@@ -147,7 +148,7 @@ def test_nan_losses_in_a_job_end_it_as_diverged_keeping_last_good_checkpoint(
         return result
 
     monkeypatch.setattr(Trainer, "d_step", poisoned)
-    job = TrainingJob(tiny_config(max_steps=50, checkpoint_every=3, log_every=1))
+    job = TrainingJob(tiny_config(max_steps=50, checkpoint_every=3, log_every=1), mode="thread")
     job.start()
     snap = job.wait_for(lambda s: not s.active, timeout=60)
     assert snap.state == "diverged"
@@ -156,7 +157,7 @@ def test_nan_losses_in_a_job_end_it_as_diverged_keeping_last_good_checkpoint(
     saved = load_checkpoint(job.run.latest_checkpoint)
     assert saved["step"] == 6
     assert all(torch.isfinite(t).all() for t in saved["G"].values() if t.is_floating_point())
-    assert job.join(30) and job.run.status()["state"] == "diverged"
+    assert job.join(30) and read_status(job.run)["state"] == "failed" and "diverged" in read_status(job.run)["error"]
     assert all(r["step"] <= 7 for r in snap.history)  # the NaN record never reaches the chart
 
 
@@ -177,14 +178,14 @@ def test_out_of_memory_suggests_smaller_batch_or_image_size(error: BaseException
         original(self, progress)
 
     monkeypatch.setattr(Trainer, "train_step", exhausted)
-    job = TrainingJob(tiny_config(**LONG))
+    job = TrainingJob(tiny_config(**LONG), mode="thread")
     job.start()
     snap = job.wait_for(lambda s: not s.active, timeout=60)
     assert snap.state == "failed" and snap.step == 3
     assert "ran out of memory" in snap.error
     assert "smaller batch size or image size" in snap.error
     assert job.join(30)  # the status file is written just after the snapshot changes
-    assert job.run.status()["error"] == snap.error
+    assert read_status(job.run)["error"] == snap.error
 
 
 def test_crashing_training_thread_shows_error_and_other_jobs_keep_working(
@@ -202,7 +203,7 @@ def test_crashing_training_thread_shows_error_and_other_jobs_keep_working(
     snap = boom.wait_for(lambda s: not s.active, timeout=60)
     assert snap.state == "failed" and snap.error == "KeyError: 'weights'"
     assert "Traceback" in snap.error_detail and "crashes_for_boom" in snap.error_detail
-    assert boom.join(30) and boom.run.status()["state"] == "failed"
+    assert boom.join(30) and read_status(boom.run)["state"] == "failed"
     # The queued job starts once the slot frees, and the manager keeps accepting work.
     assert fine.wait_for(lambda s: not s.active, timeout=60).state == "finished"
     third = manager.submit(tiny_config(max_steps=2))
@@ -212,7 +213,7 @@ def test_crashing_training_thread_shows_error_and_other_jobs_keep_working(
 
 def test_resume_after_crash_replaces_records_logged_after_the_checkpoint() -> None:
     config = tiny_config(max_steps=6, checkpoint_every=3)
-    job = TrainingJob(config)
+    job = TrainingJob(config, mode="thread")
     job.start()
     job.wait_for(lambda s: not s.active, timeout=60)
     run = job.run
@@ -220,7 +221,7 @@ def test_resume_after_crash_replaces_records_logged_after_the_checkpoint() -> No
     run.append_metrics([{"step": 7, "loss_d": 9.0, "loss_g": 9.0}, {"step": 8, "loss_d": 9.0, "loss_g": 9.0}])
     with open(run.metrics_path, "a") as fh:
         fh.write('{"step": 9, "loss_d"')
-    resumed = TrainingJob(run=run, resume=True, overrides={"max_steps": 9})
+    resumed = TrainingJob(run=run, overrides={"max_steps": 9}, mode="thread")
     resumed.start()
     snap = resumed.wait_for(lambda s: not s.active, timeout=60)
     assert snap.state == "finished"
@@ -241,3 +242,18 @@ def test_system_exit_inside_training_thread_still_reaches_the_snapshot(manager: 
     snap = job.wait_for(lambda s: not s.active, timeout=60)
     assert snap.state == "failed" and snap.error == "SystemExit: 3"
     assert queued.wait_for(lambda s: not s.active, timeout=60).state == "failed"  # the slot was released
+
+
+def test_a_killed_worker_process_ends_the_job_visibly_and_the_run_reads_interrupted() -> None:
+    from ganlab.runs import RunState
+
+    job = TrainingJob(tiny_config(max_steps=100_000, checkpoint_every=2, log_every=1), mode="process")
+    job.start()
+    job.wait_for(lambda s: s.step >= 3 and job.run.latest_checkpoint is not None, timeout=120)
+    os.kill(job._runner.proc.pid, signal.SIGKILL)
+    snap = job.wait_for(lambda s: not s.active, timeout=60)
+    assert snap.state == "failed" and "ended unexpectedly (killed by signal 9)" in snap.error
+    assert state_of(job.run) == RunState.INTERRUPTED  # released by its lifecycle owner, no final state written
+    resumed = TrainingJob(run=job.run, overrides={"max_steps": load_checkpoint(job.run.latest_checkpoint)["step"] + 2})
+    resumed.start()
+    assert resumed.wait_for(lambda s: not s.active, timeout=120).state == "finished"

@@ -214,18 +214,36 @@ def test_non_checkpoint_files_are_refused_clearly(content: bytes, message: str, 
     "edit",
     [lambda d: d.pop("G"), lambda d: d.update(G="not weights"), lambda d: d.update(G={"w": torch.zeros(1)}),
      lambda d: d.update(step="soon"), lambda d: d.update(class_names=5), lambda d: d.pop("model_config"),
-     lambda d: d["model_config"].update(arch="stylegan")],
-    ids=["no-G", "G-is-text", "G-wrong-keys", "step-is-text", "class-names-int", "no-model-config", "bad-arch"],
+     lambda d: d["model_config"].update(arch="stylegan"), lambda d: d.update(ema=torch.zeros(2)),
+     lambda d: d.update(step=float("inf")), lambda d: d.update(class_names=torch.zeros(3)),
+     lambda d: d.update(model_config=[1, 2])],
+    ids=["no-G", "G-is-text", "G-wrong-keys", "step-is-text", "class-names-int", "no-model-config", "bad-arch",
+         "ema-is-a-tensor", "step-is-inf", "class-names-tensor", "model-config-is-a-list"],
 )
 def test_forged_checkpoint_payloads_are_refused_with_checkpoint_error(edit, tmp_path: Path,
                                                                       trained_checkpoint: bytes) -> None:
     data = torch.load(io.BytesIO(trained_checkpoint), weights_only=True)
-    data.pop("ema", None)
+    data["ema"] = None
     edit(data)
     path = tmp_path / "forged.pt"
     torch.save(data, path)
     with pytest.raises(CheckpointError, match="forged.pt"):
         load_generator(path)
+
+
+@pytest.mark.parametrize("edit", [lambda d: d.pop("G"), lambda d: d.update(G={"w": torch.zeros(1)}),
+                                  lambda d: d.update(step=float("inf")), lambda d: d.update(ema=torch.zeros(2)),
+                                  lambda d: d.update(class_names=torch.zeros(3))],
+                         ids=["no-G", "G-wrong-keys", "step-is-inf", "ema-is-a-tensor", "class-names-tensor"])
+def test_resuming_from_a_forged_checkpoint_is_a_checkpoint_error_naming_it(edit, trained_checkpoint: bytes) -> None:
+    from ganlab.train import resume_trainer
+
+    data = torch.load(io.BytesIO(trained_checkpoint), weights_only=True)
+    edit(data)
+    run = create_run(tiny_config())
+    torch.save(data, run.checkpoints_dir / "latest.pt")
+    with pytest.raises(CheckpointError, match="latest.pt"):
+        resume_trainer(run)
 
 
 def test_forged_checkpoint_declaring_a_huge_network_is_refused_without_building_it(tmp_path: Path,
@@ -302,3 +320,19 @@ def test_cli_training_writes_only_inside_ganlab_home(tmp_path: Path) -> None:
     written = {p.relative_to(ganlab_home).parts[0] for p in ganlab_home.rglob("*") if p.is_file()}
     assert written <= {"runs", "cache", "data"} and "runs" in written
 
+
+
+def test_animation_memory_guard_uses_the_real_frame_size_not_the_requested_one(
+        trained_checkpoint: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ganlab.explore import animation, interpolation_frames, z_batch
+
+    ckpt = tmp_path / "g.pt"
+    ckpt.write_bytes(trained_checkpoint)
+    loaded = load_generator(ckpt)
+    size = loaded.model_config.img_size
+    monkeypatch.setattr(animation, "MAX_FRAME_BYTES", 200 * size * size * 3)  # room for 200 real frames
+    keys = z_batch([1, 2], loaded.model_config.z_dim)
+    # min_side=1 asks for 1x1 frames; they come out at the generator's own size, so 300 do not fit.
+    with pytest.raises(ValueError, match=f"300 frames of {size}x{size} pixels"):
+        interpolation_frames(loaded, keys, 300, min_side=1)
+    assert len(interpolation_frames(loaded, keys, 150, min_side=1)) == 150

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ganlab.runs import read_status
 from ganlab.train.job import TrainingJob
 from ganlab.train.manager import JobManager
 from ganlab.train.snapshot import downsample
@@ -39,7 +40,7 @@ def test_job_pause_step_resume_stop_cycle() -> None:
     final = job.snapshot()
     assert final.state == "stopped" and final.error is None
     assert job.run.latest_checkpoint is not None
-    assert job.run.status()["state"] == "stopped"
+    assert read_status(job.run)["state"] == "stopped"
 
 
 def test_job_runs_to_completion_and_reports_finished() -> None:
@@ -57,7 +58,7 @@ def test_exception_in_thread_is_visible_in_snapshot() -> None:
     snap = job.wait_for(lambda s: not s.active, timeout=60)
     assert snap.state == "failed"
     assert "/nonexistent/images" in snap.error
-    assert job.run.status()["state"] == "failed"
+    assert read_status(job.run)["state"] == "failed"
 
 
 def test_manager_queues_second_job_until_first_ends(manager: JobManager) -> None:

@@ -1,13 +1,12 @@
-"""Run store: folders never collide, listing survives restarts, stale runs show as interrupted."""
+"""Run store: folders never collide, listing survives restarts, checkpoints and grids sorted by step."""
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
 
-from ganlab.runs import RunError, create_run, delete_run, list_runs, open_run
+from ganlab.runs import RunError, create_run, delete_run, list_runs, open_run, rename_run
 from tests.helpers import tiny_config
 
 
@@ -29,32 +28,31 @@ def test_runs_are_listed_from_disk_newest_first() -> None:
     assert open_run(a.id).config() == tiny_config()
 
 
-def test_stale_running_status_reads_as_interrupted() -> None:
-    run = create_run(tiny_config())
-    status = json.loads((run.path / "status.json").read_text())
-    status.update(state="running", pid=999_999_999, updated=0)
-    (run.path / "status.json").write_text(json.dumps(status))
-    assert run.status()["state"] == "interrupted"
-
-
 def test_rename_changes_display_name_only() -> None:
     run = create_run(tiny_config())
-    run.rename("my favourite")
+    rename_run(run, "my favourite")
     assert open_run(run.id).display_name == "my favourite"
     with pytest.raises(RunError, match="1 to 80 characters"):
-        run.rename("")
+        rename_run(run, "")
 
 
-def test_delete_refuses_paths_outside_runs_and_active_runs() -> None:
+def test_delete_refuses_paths_outside_runs() -> None:
     run = create_run(tiny_config())
-    run.update_status(state="running")
-    with pytest.raises(RunError, match="still training"):
-        delete_run(run)
-    run.update_status(state="stopped")
     delete_run(run)
     assert list_runs() == []
     with pytest.raises(RunError, match="not a run folder name"):
         open_run("../etc")
+
+
+def test_checkpoints_and_grids_are_ordered_by_step_past_six_digits() -> None:
+    # File names sort 'step_1000000' before 'step_999999': pruning by name deleted each new checkpoint at once.
+    run = create_run(tiny_config())
+    for step in (999_998, 999_999, 1_000_000, 1_000_001):
+        (run.checkpoints_dir / f"step_{step:06d}.pt").write_bytes(b"x")
+        (run.samples_dir / f"step_{step:06d}.png").write_bytes(b"x")
+    run.prune_checkpoints(2)
+    assert [p.name for p in run.step_checkpoints()] == ["step_1000000.pt", "step_1000001.pt"]
+    assert [s for s, _ in run.sample_paths()] == [999_998, 999_999, 1_000_000, 1_000_001]
 
 
 def test_metrics_reader_skips_a_line_cut_by_a_crash() -> None:
@@ -63,3 +61,34 @@ def test_metrics_reader_skips_a_line_cut_by_a_crash() -> None:
     with open(run.metrics_path, "a") as fh:
         fh.write('{"step": 2, "loss')
     assert run.read_metrics() == [{"step": 1, "loss_d": 1.0}]
+
+
+def test_sample_grids_are_thinned_past_the_cap_keeping_first_and_newest() -> None:
+    from PIL import Image
+
+    run = create_run(tiny_config())
+    image = Image.new("L", (4, 4))
+    for step in range(0, 200, 10):
+        run.save_sample(image, step, keep=8)
+    steps = [s for s, _ in run.sample_paths()]
+    assert len(steps) <= 12 and steps[0] == 0 and steps[-1] == 190
+    assert steps == sorted(steps) and not list(run.samples_dir.glob(".*.tmp"))  # written atomically
+
+
+def test_metrics_tail_parses_only_appended_lines_and_restarts_after_truncation(tmp_path) -> None:
+    from ganlab.runs.tail import MetricsTail
+
+    tail = MetricsTail(max_runs=2)
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2}\n{"st')
+    assert tail.records(path) == [{"step": 1}, {"step": 2}]  # the half-written line waits
+    with open(path, "a") as fh:
+        fh.write('ep": 3}\n')
+    assert tail.records(path) == [{"step": 1}, {"step": 2}, {"step": 3}]
+    path.write_text('{"step": 1}\n')  # a resume cut the file back
+    assert tail.records(path) == [{"step": 1}]
+    for i in range(3):  # bounded: the least recently read run is dropped
+        other = tmp_path / f"m{i}.jsonl"
+        other.write_text('{"step": 0}\n')
+        tail.records(other)
+    assert len(tail._files) == 2

@@ -7,8 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from ganlab.runs import Run
+from ganlab.runs import Run, state_of
 from ganlab.runs.summary import summarise
+from ganlab.runs.tail import MetricsTail
 from ganlab.train import JobManager
 from ui.widgets import format_duration
 
@@ -24,23 +25,19 @@ def live_states(manager: JobManager) -> dict[Path, str]:
 
 
 def run_state(run: Run, live: dict[Path, str]) -> str:
-    """The manager's view for a live job (it knows 'queued'), else status.json (dead owners -> interrupted)."""
-    return live.get(run.path.resolve()) or str(run.status().get("state", "unknown"))
+    """This app's job view for its own live jobs (it knows 'starting', 'stopping'), else the run's recorded state
+    (a run nobody holds the lock of while its state is not final reads 'interrupted')."""
+    return live.get(run.path.resolve()) or str(state_of(run))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def _read_metrics(path: str, mtime_ns: int, size: int) -> list[dict[str, Any]]:
-    # mtime + size in the key: an appended line invalidates the entry, an unchanged file is parsed once.
-    return Run(Path(path)).read_metrics()
+@st.cache_resource(show_spinner=False)
+def _metrics_tail() -> MetricsTail:
+    return MetricsTail(max_runs=64)  # shared by all sessions; thread-safe
 
 
 def cached_metrics(run: Run) -> list[dict[str, Any]]:
-    """run.read_metrics(), re-parsed only when metrics.jsonl changed."""
-    try:
-        stat = run.metrics_path.stat()
-    except OSError:
-        return []
-    return _read_metrics(str(run.path), stat.st_mtime_ns, stat.st_size)
+    """run.read_metrics(), parsing only the lines appended since the last call (one copy per run)."""
+    return _metrics_tail().records(run.metrics_path)
 
 
 def run_row(run: Run, state: str) -> dict[str, Any]:

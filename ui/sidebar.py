@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import guard
 from ui.jobs import get_manager
 from ui.live import job_label
 
@@ -19,12 +20,14 @@ HOME, TRAIN, RUNS, EXPLORE, PLAYGROUND = (p[0] for p in PAGES)
 
 
 def page(title: str) -> None:
-    """Call first on every page: wide layout, the tab title, and the shared sidebar."""
+    """Call first on every page: wide layout, the tab title, who may use the app, and the shared sidebar."""
     st.set_page_config(page_title=f"{title} · GAN Lab" if title != "Home" else "GAN Lab",
                        page_icon=":material/auto_awesome:", layout="wide")
+    guard.check()  # stops the page (nothing else rendered) for a foreign Host or a missing token
+    params = guard.link_params()
     with st.sidebar:
         for script, label, icon in PAGES:
-            st.page_link(script, label=label, icon=icon)
+            st.page_link(script, label=label, icon=icon, query_params=params)
         st.divider()
         jobs_panel()
 
@@ -45,7 +48,7 @@ def _jobs_body(had_active: bool) -> None:
     if len(snaps) > len(shown):
         st.caption(f"{len(snaps) - len(shown)} more finished or stopped")
     if snaps:
-        st.page_link(TRAIN, label="Open Train", icon=":material/monitoring:")
+        st.page_link(TRAIN, label="Open Train", icon=":material/monitoring:", query_params=guard.link_params())
 
 
 def jobs_panel() -> None:

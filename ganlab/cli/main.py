@@ -12,18 +12,45 @@ from ganlab.cli import models, training
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from ganlab.runs import list_runs
+    from ganlab.runs.summary import summarise
 
     runs = list_runs(Path(args.runs_dir) if args.runs_dir else None)
     if not runs:
         print("no runs yet: start one with `python -m ganlab train`")
         return 0
-    print(f"{'run':40} {'state':12} {'step':>12} {'loss_d':>8} {'loss_g':>8}")
+    print(f"{'id':34} {'state':12} {'step':>15} {'dataset':14} name")
     for run in runs:
-        status = run.status()
-        last = status.get("last") or {}
-        step = f"{status.get('step', 0)}/{status.get('total_steps', '?')}"
-        print(f"{run.display_name[:40]:40} {status.get('state', '?'):12} {step:>12} "
-              f"{last.get('loss_d', float('nan')):8.3f} {last.get('loss_g', float('nan')):8.3f}")
+        s = summarise(run, None, run.read_metrics())
+        step = f"{s.step}/{s.total_steps}" if s.total_steps else str(s.step)
+        dataset = s.config.dataset if s.config else "?"
+        name = "" if s.name == s.id else s.name
+        print(f"{s.id:34} {s.state:12} {step:>15} {dataset:14} {name}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from ganlab.runs import busy_message, delete_run, is_live, open_run
+
+    root = Path(args.runs_dir) if args.runs_dir else None
+    run = open_run(args.run, root)
+    if is_live(run):  # refused before asking; delete_run checks again under the lock
+        raise ValueError(busy_message(run, "delete"))
+    if not args.yes:
+        answer = input(f"delete run {run.id} with all its checkpoints, samples and metrics? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("not deleted")
+            return 1
+    delete_run(run, root)
+    print(f"deleted {run.id}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    import socket
+
+    from ganlab.paths import app_token
+
+    print(f"http://{args.host or socket.gethostname()}:{args.port}/?token={app_token()}")
     return 0
 
 
@@ -41,9 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_commands(sub)
     models.add_commands(sub)
 
-    runs = sub.add_parser("runs", help="list runs")
+    runs = sub.add_parser("runs", help="list runs: id, state, step, dataset, name")
     runs.add_argument("--runs-dir")
     runs.set_defaults(func=cmd_runs)
+
+    delete = sub.add_parser("delete", help="delete a run folder (refused while any process trains it)")
+    delete.add_argument("run", help="run id (see `runs`)")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.add_argument("--runs-dir")
+    delete.set_defaults(func=cmd_delete)
+
+    token = sub.add_parser("token", help="print the link (with its access token) for an app served beyond loopback")
+    token.add_argument("--host", help="host name or address in the link (default: this machine's name)")
+    token.add_argument("--port", type=int, default=8501)
+    token.set_defaults(func=cmd_token)
 
     bench = sub.add_parser("bench", help="measure training img/s vs the reference loops, explorer and GIF speed")
     bench.add_argument("--iters", type=int, default=8, help="timed iterations per repeat")

@@ -58,7 +58,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ganlab.runs import export_generator
 
     path = export_generator(Path(args.checkpoint), args.name, out_dir=Path(args.out) if args.out else None,
-                            use_ema=not args.no_ema, card_extra={"command": " ".join(sys.argv)} if args.record else None)
+                            use_ema=not args.no_ema, card_extra={"command": " ".join(sys.argv)} if args.record else None,
+                            force=args.force)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
 
@@ -90,4 +91,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--out", help="folder (default: pretrained/)")
     export.add_argument("--no-ema", action="store_true", help="export the raw G weights even when EMA exists")
     export.add_argument("--record", action="store_true", help="record this command line in the card")
+    export.add_argument("--force", action="store_true", help="overwrite an existing model of that name")
     export.set_defaults(func=cmd_export)

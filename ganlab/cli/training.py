@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import time
 import typing
 from pathlib import Path
 from typing import Any
@@ -35,39 +36,61 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return build_config(choices, preset=args.preset, base=base)
 
 
-def _train(trainer: Any, desc: str) -> int:
+def train_in_terminal(trainer: Any, recorder: Any) -> int:
+    """Train with a progress bar while `recorder` (the run's lifecycle owner) keeps status.json true.
+
+    Ctrl+C saves a checkpoint and records the run as stopped; an error records it as failed; either way the
+    run's lock is released when this returns (or when the process dies, by the kernel).
+    """
     from tqdm import tqdm
 
-    bar = tqdm(total=trainer.total_steps, initial=trainer.step, desc=desc, unit="it", dynamic_ncols=True)
-    last = {"step": trainer.step}
+    from ganlab.runs import RunState
+    from ganlab.train.worker import error_message
+
+    run = recorder.run
+    bar = tqdm(total=trainer.total_steps, initial=trainer.step, desc=run.id, unit="it", dynamic_ncols=True)
+    last = {"step": trainer.step, "record": {}, "status_at": 0.0}
+
+    def status(state: RunState | None = None, **extra: Any) -> None:
+        recorder.record(state, step=trainer.step, total_steps=trainer.total_steps, elapsed=trainer.elapsed,
+                        last=last["record"], **extra)
 
     def progress(event: Any) -> None:
         if event.kind == "log" and event.record and "loss_d" in event.record:
-            r = event.record
+            r = last["record"] = event.record
             bar.set_postfix(loss_d=f"{r['loss_d']:.3f}", loss_g=f"{r.get('loss_g', float('nan')):.3f}",
                             img_s=f"{r['img_s']:.0f}")
         bar.update(event.step - last["step"])
         last["step"] = event.step
+        if event.kind == "checkpoint" or time.monotonic() - last["status_at"] > 5.0:
+            last["status_at"] = time.monotonic()
+            status()
 
+    hardware = f"{trainer.hardware.device.type} · {trainer.hardware.precision}"
+    status(RunState.RUNNING, hardware=hardware)
     try:
         trainer.run(progress)
+        final = RunState.FINISHED if trainer.step >= trainer.total_steps else RunState.STOPPED
+        status(final)
     except KeyboardInterrupt:
         trainer.save()
+        status(RunState.STOPPED)
         print(f"\ninterrupted: checkpoint saved at step {trainer.step}", file=sys.stderr)
         return 130
+    except Exception as exc:
+        status(RunState.FAILED, error=error_message(exc))
+        raise
     finally:
         bar.close()
-    if trainer.run_dir is not None:
-        trainer.run_dir.update_status(state="finished", step=trainer.step, total_steps=trainer.total_steps,
-                                      elapsed=trainer.elapsed)
-        print(f"run folder: {trainer.run_dir.path}")
-        print(f"checkpoint: {trainer.run_dir.latest_checkpoint}")
+        recorder.release()
+    print(f"run folder: {run.path}")
+    print(f"checkpoint: {run.latest_checkpoint} ({final})")
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from ganlab.nets import check_config_size
-    from ganlab.runs import create_run
+    from ganlab.runs import RunRecorder
     from ganlab.train import Trainer
 
     config = config_from_args(args)
@@ -75,26 +98,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     # The run folder is made only once the data loads and the networks build: a refused command
     # (unknown dataset, empty folder, oversized network) leaves nothing behind.
     trainer = Trainer(config, None)
-    run = create_run(config, Path(args.runs_dir) if args.runs_dir else None)
-    trainer.run_dir = run
+    recorder = RunRecorder.create(config, Path(args.runs_dir) if args.runs_dir else None, kind="cli")
+    trainer.run_dir = recorder.run
     print(f"{config.arch}/{config.loss} on {trainer.dataset_name} ({trainer.num_images} images, "
           f"{trainer.model_config.img_channels}x{config.img_size}px) · {trainer.hardware.device.type} "
           f"{trainer.hardware.precision} · {trainer.total_steps} iterations")
-    run.update_status(state="running", total_steps=trainer.total_steps)
-    return _train(trainer, run.id)
+    return train_in_terminal(trainer, recorder)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from ganlab.runs import open_run
+    from ganlab.runs import RunRecorder, open_run
     from ganlab.train import resume_trainer
 
     run = open_run(args.run, Path(args.runs_dir) if args.runs_dir else None)
     run.config()  # a hand-edited, invalid config.json is refused here with its key named
     overrides = {k: v for k, v in (("max_steps", args.max_steps), ("epochs", args.epochs), ("ema", args.ema))
                  if v is not None}
-    trainer = resume_trainer(run, config_overrides=overrides)
+    recorder = RunRecorder.attach(run, kind="cli", queue=False)  # RunBusyError (exit 2) if held elsewhere
+    try:
+        trainer = resume_trainer(run, config_overrides=overrides)
+    except BaseException:
+        recorder.release()
+        raise
     print(f"resuming {run.id} at step {trainer.step} of {trainer.total_steps}")
-    return _train(trainer, run.id)
+    return train_in_terminal(trainer, recorder)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

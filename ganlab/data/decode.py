@@ -9,6 +9,9 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+# Raster formats only, whatever the file is called: Pillow would otherwise hand a PostScript or EPS file named
+# cat.jpg to Ghostscript (an interpreter) where it is installed.
+RASTER_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")
 MIN_SIDE = 8  # smaller images carry too little to train on
 MAX_PIXELS = 64_000_000  # decompression-bomb guard: ~8000 x 8000
 
@@ -79,7 +82,7 @@ def decode_image(
             raise SkipImage("empty file (0 bytes)")
         # Pillow itself raises DecompressionBombError above 2x its own limit (and warns between 1x and
         # 2x, which is harmless: our lower limit below rejects those files anyway).
-        with Image.open(path) as im:
+        with Image.open(path, formats=RASTER_FORMATS) as im:
             w, h = im.size
             if w * h > max_pixels:
                 raise SkipImage(f"too large: {w}x{h} = {w * h:,} pixels exceeds the limit of {max_pixels:,}")

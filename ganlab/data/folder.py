@@ -17,6 +17,7 @@ from ganlab.data.dataset import ImageDataset, Progress
 from ganlab.data.decode import IMAGE_EXTENSIONS, SkipImage, decode_image
 from ganlab.data.pixels import pick_indices
 from ganlab.data.registry import DataRequest, register_dataset
+from ganlab.data.budget import budget_bytes, evict, touch
 from ganlab.files import write_cache
 
 CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
@@ -137,6 +138,7 @@ def _read_cache(npy: Path, meta_path: Path, fingerprint: str) -> tuple[np.ndarra
         meta = json.loads(meta_path.read_text())
         if meta.get("fingerprint") != fingerprint:
             return None
+        touch(meta_path)  # its last use: eviction goes by it
         return np.load(npy), meta
     except (OSError, ValueError):
         return None  # missing or damaged cache: decode again
@@ -146,6 +148,8 @@ def _write_cache(npy: Path, meta_path: Path, images: np.ndarray, meta: dict) -> 
     # The meta file is written last: a meta file means the images are complete.
     if write_cache(npy, lambda fh: np.save(fh, images)):
         write_cache(meta_path, lambda fh: fh.write(json.dumps(meta).encode()))
+    folder = npy.parent
+    evict(([p, p.with_suffix(".json")] for p in folder.glob("*.npy")), budget_bytes(), keep=[npy])
 
 
 def decode_files(
@@ -176,8 +180,11 @@ def decode_files(
     return (out if len(ok) == len(files) else out[ok]), ok, skipped
 
 
-def load_scanned(scan: FolderScan, req: DataRequest, name: str = "") -> ImageDataset:
-    """Decode every usable image of a scanned folder; a second load with the same settings hits the cache."""
+def load_scanned(scan: FolderScan, req: DataRequest, name: str = "", notes: list[str] | None = None) -> ImageDataset:
+    """Decode every usable image of a scanned folder; a second load with the same settings hits the cache.
+
+    notes: 'file: reason' lines for files left out before decoding (e.g. zip members that could not be extracted).
+    """
     fit = req.fit
     if not scan.files:
         raise ValueError(no_images_message(scan))
@@ -205,13 +212,14 @@ def load_scanned(scan: FolderScan, req: DataRequest, name: str = "") -> ImageDat
             _write_cache(npy, meta_path, images, meta)
     _check_enough(scan.root, len(images), meta, req.min_images)
     labels = meta["labels"]
+    notes = list(notes or [])
     return ImageDataset(
         images=torch.from_numpy(np.ascontiguousarray(images)),
         labels=torch.tensor(labels, dtype=torch.int64) if labels is not None else None,
         class_names=tuple(meta["class_names"]),
         name=name,
-        skipped=tuple(meta["skipped"]),
-        num_skipped=int(meta["num_skipped"]),
+        skipped=tuple(notes + meta["skipped"])[:MAX_LISTED_SKIPS],
+        num_skipped=int(meta["num_skipped"]) + len(notes),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from ganlab.data.archive import extract_zip
+from ganlab.data.archive import extract_zip, extraction_notes
 from ganlab.data.dataset import Dataset
 from ganlab.data.folder import load_scanned, scan_folder
 from ganlab.data.pixels import pick_indices
@@ -50,6 +50,7 @@ def open_dataset(request: DataRequest | str, /, **fields: Any) -> Dataset:
                          f"{'a .zip archive' if req.name == 'zip' else 'a folder'} of images")
     root = extract_zip(req.path) if req.name == "zip" else req.path
     name = Path(req.path).stem if req.name == "zip" else ""
+    notes = extraction_notes(root) if req.name == "zip" else []
     scan = scan_folder(root)
     count = len(pick_indices(len(scan.files), req.max_images))
     if count * req.channels * req.size * req.size > (req.memory_budget or default_memory_budget()):
@@ -57,7 +58,7 @@ def open_dataset(request: DataRequest | str, /, **fields: Any) -> Dataset:
         if len(stream) < req.min_images:
             raise ValueError(f"only {len(stream)} image files in {str(scan.root)!r}, fewer than {req.min_images}")
         return stream
-    return load_scanned(scan, req, name=name)
+    return load_scanned(scan, req, name=name, notes=notes)
 
 
 def _check_count(req: DataRequest, count: int) -> None:

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import json
-import os
+import math
 import pickle
 import re
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ganlab.nets import build_generator
-
 from ganlab.config import ModelConfig
 from ganlab.files import atomic_write_bytes
+from ganlab.nets import build_generator
 
 FORMAT = "ganlab-checkpoint-v1"
 
@@ -77,7 +72,38 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"checkpoint {path.name} is unreadable or truncated: {first_line(exc)}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path.name} is not a GAN Lab checkpoint (format {FORMAT} expected)")
+    problem = _payload_problem(data)
+    if problem:
+        raise CheckpointError(f"checkpoint {path.name} is malformed: {problem}")
     return data
+
+
+def _is_weights(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def _payload_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with the plain-data fields of a checkpoint (a forged file must fail here, by name,
+    not later with an OverflowError or a RuntimeError deep inside torch)."""
+    for key in ("step", "d_updates", "g_updates"):
+        value = data.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"{key}={value!r} is not a whole number of steps"
+    elapsed = data.get("elapsed", 0.0)
+    if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not math.isfinite(elapsed):
+        return f"elapsed={elapsed!r} is not a finite number of seconds"
+    names = data.get("class_names", [])
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        return f"class_names must be a list of texts, got {type(names).__name__}"
+    for key in ("G", "D"):
+        if key in data and not _is_weights(data[key]):
+            return f"{key} must be a dict of named weight tensors"
+    if data.get("ema") is not None and not _is_weights(data["ema"]):
+        return "ema must be a dict of named weight tensors (or absent)"
+    for key in ("model_config", "train_config"):
+        if key in data and not isinstance(data[key], dict):
+            return f"{key} must be a JSON-like object"
+    return None
 
 
 def build_from_state(mc: ModelConfig, state: dict[str, torch.Tensor], source: str) -> nn.Module:

@@ -11,10 +11,12 @@ from typing import Any
 import torch
 
 from ganlab import paths
-from ganlab.files import atomic_write_bytes
-from ganlab.runs.checkpoint import build_from_state, load_checkpoint
 from ganlab.config import ModelConfig
+from ganlab.files import atomic_write_bytes
 from ganlab.nets import recalibrate_batchnorm
+from ganlab.runs.checkpoint import build_from_state, load_checkpoint
+from ganlab.runs.lifecycle import changing
+from ganlab.runs.store import Run
 
 
 def machine_description() -> str:
@@ -33,25 +35,45 @@ def machine_description() -> str:
 
 
 def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None, use_ema: bool = True,
-                     card_extra: dict[str, Any] | None = None) -> Path:
-    """Write <name>.safetensors (fp16 weights, loaded back as fp32) and <name>.json from a checkpoint."""
-    from safetensors.torch import save_file
+                     card_extra: dict[str, Any] | None = None, force: bool = False) -> Path:
+    """Write <name>.safetensors (fp16 weights, loaded back as fp32) and <name>.json from a checkpoint.
 
+    An existing model of that name is refused unless force=True; both files are written atomically, the card
+    last (a model is listed only once both exist). A run's checkpoint is read under the run's lock.
+    """
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
         raise ValueError(f"name={name!r}: use 1-64 letters, digits, '-', '_' or '.' (it becomes a file name)")
     out_dir = Path(out_dir) if out_dir else paths.pretrained_dir()
+    weights = out_dir / f"{name}.safetensors"
+    if not force and (weights.exists() or weights.with_suffix(".json").exists()):
+        raise ValueError(f"a model named {name!r} already exists in {out_dir}; choose another name "
+                         "(or --force to overwrite it)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = load_checkpoint(checkpoint)
+    checkpoint = Path(checkpoint)
+    run_folder = checkpoint.resolve().parent.parent
+    if checkpoint.resolve().parent.name == "checkpoints" and (run_folder / "config.json").is_file():
+        with changing(Run(run_folder), "export"):
+            data = load_checkpoint(checkpoint)
+    else:
+        data = load_checkpoint(checkpoint)
+    _write_model(data, checkpoint.name, weights, use_ema, card_extra)
+    return weights
+
+
+def _write_model(data: dict[str, Any], source: str, weights: Path, use_ema: bool,
+                 card_extra: dict[str, Any] | None) -> None:
+    from safetensors.torch import save
+
+    name = weights.stem
     use = bool(use_ema and data.get("ema"))
     state = data["ema"] if use else data["G"]
     if use:  # BatchNorm statistics that belong to the averaged weights (see ganlab.train.ema)
-        generator = build_from_state(ModelConfig.from_dict(data["model_config"]), state, checkpoint.name)
+        generator = build_from_state(ModelConfig.from_dict(data["model_config"]), state, source)
         recalibrate_batchnorm(generator, batches=16, batch_size=128, seed=0)
         state = generator.state_dict()
     # fp16 halves the files (the 40 MB budget); sampling quality is unaffected after upcasting.
     tensors = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
-    weights = out_dir / f"{name}.safetensors"
-    save_file(tensors, str(weights), metadata={"name": name, "format": "ganlab-generator-v1"})
+    atomic_write_bytes(weights, save(tensors, metadata={"name": name, "format": "ganlab-generator-v1"}))
     train_config = data["train_config"]
     card = {
         "name": name,
@@ -68,8 +90,7 @@ def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None
         "weights_dtype": "float16",
         **(card_extra or {}),
     }
-    atomic_write_bytes(out_dir / f"{name}.json", json.dumps(card, indent=2).encode())
-    return weights
+    atomic_write_bytes(weights.with_suffix(".json"), json.dumps(card, indent=2).encode())
 
 
 def list_pretrained(folder: Path | None = None) -> list[dict[str, Any]]:
@@ -81,8 +102,10 @@ def list_pretrained(folder: Path | None = None) -> list[dict[str, Any]]:
             continue
         try:
             card = json.loads(card_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
+        except (OSError, json.JSONDecodeError, RecursionError):
+            card = None
+        if not isinstance(card, dict):  # listed by name: loading it then says what is wrong with the card
+            card = {"name": card_path.stem}
         card["path"] = str(card_path.with_suffix(".safetensors"))
         cards.append(card)
     return cards

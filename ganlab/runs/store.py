@@ -1,4 +1,4 @@
-"""Run store: one self-describing folder per run (config, metrics, samples, checkpoints, status)."""
+"""Run store: one self-describing folder per run (config, metrics, samples, checkpoints; status in lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import io
 import json
 import os
 import re
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,15 +13,15 @@ from typing import Any, Iterable
 from PIL import Image
 
 from ganlab import paths
-from ganlab.files import atomic_write_bytes
 from ganlab.config import ConfigError, TrainConfig
-
-ACTIVE_STATES = ("starting", "running", "paused")
-HEARTBEAT_STALE_S = 120.0  # a "running" run whose status was not touched for this long was interrupted
+from ganlab.files import atomic_write_bytes
 
 
 class RunError(ValueError):
     """A run folder is missing, malformed or the operation on it is not allowed."""
+
+
+MAX_SAMPLES = 500  # sample grids kept per run before older ones are thinned
 
 
 def _slug(text: str) -> str:
@@ -72,38 +70,12 @@ class Run:
     def write_config(self, config: TrainConfig) -> None:
         atomic_write_bytes(self.config_path, config.to_json().encode())
 
-    # ---- status
-    def status(self) -> dict[str, Any]:
-        """status.json, with a stale 'running' (dead process / no heartbeat) reported as interrupted."""
-        try:
-            status = json.loads((self.path / "status.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            status = {"state": "unknown"}
-        if status.get("state") in ACTIVE_STATES and not _owner_alive(status):
-            status["state"] = "interrupted"
-        return status
-
-    def update_status(self, **fields: Any) -> dict[str, Any]:
-        status = self.status() if (self.path / "status.json").exists() else {}
-        if status.get("state") == "interrupted" and "state" not in fields:
-            status.pop("state")
-        status.update(fields, updated=time.time(), pid=os.getpid())
-        atomic_write_bytes(self.path / "status.json", json.dumps(status, indent=2).encode())
-        return status
-
     @property
     def display_name(self) -> str:
         try:
             return (self.path / "name.txt").read_text(encoding="utf-8").strip() or self.id
         except OSError:
             return self.id
-
-    def rename(self, new_name: str) -> None:
-        """Change the display name; kept in its own file so the training thread's status writes never race it."""
-        new_name = new_name.strip()
-        if not new_name or len(new_name) > 80:
-            raise RunError(f"name {new_name!r} must be 1 to 80 characters")
-        atomic_write_bytes(self.path / "name.txt", new_name.encode())
 
     # ---- metrics and samples
     def append_metrics(self, records: list[dict[str, Any]]) -> None:
@@ -164,17 +136,23 @@ class Run:
         for old in steps[:-keep] if keep > 0 else steps:
             old.unlink(missing_ok=True)
 
-    def save_sample(self, image: Image.Image, step: int) -> Path:
-        """Write the fixed-noise grid of a step as samples/step_<N>.png, atomically."""
+    def save_sample(self, image: Image.Image, step: int, keep: int = MAX_SAMPLES) -> Path:
+        """Write the fixed-noise grid of a step as samples/step_<N>.png, atomically; past `keep` grids, thin
+        the older half (every other one goes) so the folder stays bounded and the history slider spans it all."""
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         path = self.samples_dir / f"step_{step:06d}.png"
         atomic_write_bytes(path, buffer.getvalue())
+        samples = self.sample_paths()
+        if len(samples) > keep:
+            older = samples[1 : len(samples) // 2]  # the first grid (the untrained G) always stays
+            for _, old in older[1::2]:
+                old.unlink(missing_ok=True)
         return path
 
 
-def create_run(config: TrainConfig, root: Path | None = None) -> Run:
-    """Make a new, never-colliding run folder (NNNNN-arch-dataset[-name]) and write its config."""
+def make_run_folder(config: TrainConfig, root: Path | None = None) -> Path:
+    """A new, never-colliding, empty run folder NNNNN-arch-dataset[-name] with samples/ and checkpoints/."""
     root = Path(root) if root else paths.runs_dir()
     root.mkdir(parents=True, exist_ok=True)
     label = _slug(f"{config.arch}-{config.dataset}" + (f"-{config.name}" if config.name else ""))
@@ -188,11 +166,18 @@ def create_run(config: TrainConfig, root: Path | None = None) -> Run:
             continue
     (path / "samples").mkdir()
     (path / "checkpoints").mkdir()
-    run = Run(path)
+    return path
+
+
+def create_run(config: TrainConfig, root: Path | None = None, *, folder: Path | None = None) -> Run:
+    """A run folder with its config (and name): a new one under root, or `folder` from make_run_folder.
+
+    Training code creates runs through ganlab.runs.lifecycle.RunRecorder.create, which also locks them.
+    """
+    run = Run(folder if folder is not None else make_run_folder(config, root))
     run.write_config(config)
-    run.update_status(state="created", step=0, created=time.time())
     if config.name:
-        run.rename(config.name)
+        atomic_write_bytes(run.path / "name.txt", config.name.encode())
     return run
 
 
@@ -214,35 +199,6 @@ def list_runs(root: Path | None = None) -> list[Run]:
         return []
     runs = [Run(p) for p in root.iterdir() if (p / "config.json").is_file()]
     return sorted(runs, key=lambda r: r.id, reverse=True)
-
-
-def delete_run(run: Run, root: Path | None = None) -> None:
-    """Remove a run folder, only if it really lives inside the runs root and is not active."""
-    root = (Path(root) if root else paths.runs_dir()).resolve()
-    target = run.path.resolve()
-    if target.parent != root:
-        raise RunError(f"refusing to delete {target}: not a run folder inside {root}")
-    if run.status().get("state") in ACTIVE_STATES:
-        raise RunError(f"run {run.id} is still training; stop it before deleting")
-    shutil.rmtree(target)
-
-
-def _owner_alive(status: dict[str, Any]) -> bool:
-    """Whether the process that last wrote an active status still runs and keeps its heartbeat."""
-    pid = status.get("pid")
-    if pid == os.getpid():
-        return True
-    if time.time() - float(status.get("updated", 0)) > HEARTBEAT_STALE_S:
-        return False
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _by_step(files: Iterable[Path], pattern: str) -> list[tuple[int, Path]]:

@@ -1,107 +1,111 @@
-"""Background training: a TrainingJob runs a Trainer in a daemon thread behind a locked snapshot."""
+"""Background training: a TrainingJob supervises a worker (a child process by default) behind a locked snapshot.
+
+The job owns the run's lifecycle (a RunRecorder: the lock and status.json) from the moment it is queued;
+the worker trains and writes checkpoints, metrics and grids. A thread of the app's process reads the worker's
+messages and replaces the immutable JobSnapshot the UI polls; controls become messages to the worker.
+"""
 
 from __future__ import annotations
 
-import errno
 import threading
 import time
-import traceback
 from typing import Any, Callable
 
-import torch
-
 from ganlab.config import TrainConfig
-from ganlab.runs import Run, create_run
-from ganlab.train.events import DivergedError, TrainEvent
-from ganlab.train.resume import resume_trainer
+from ganlab.runs import Run, RunRecorder, RunState
+from ganlab.train.runner import Runner, make_runner
 from ganlab.train.snapshot import JobSnapshot, JobState, downsample
-from ganlab.train.trainer import Trainer
+from ganlab.train.worker import WorkOrder
 
-STATUS_EVERY_S = 5.0  # heartbeat period for status.json while training
+STATUS_EVERY_S = 5.0  # progress written to status.json at most this often (liveness comes from the lock)
+RUN_STATES = {JobState.FINISHED: RunState.FINISHED, JobState.STOPPED: RunState.STOPPED,
+              JobState.FAILED: RunState.FAILED, JobState.DIVERGED: RunState.FAILED}
 
 
 class TrainingJob:
-    """One training run in a daemon thread with start/pause/resume/stop and single steps while paused."""
+    """One run trained in the background: start, pause/unpause, stop, and single steps while paused."""
 
-    def __init__(self, config: TrainConfig | None = None, *, run: Run | None = None, resume: bool = False,
+    def __init__(self, config: TrainConfig | None = None, *, run: Run | None = None,
                  overrides: dict[str, Any] | None = None, max_history: int = 2000,
-                 on_finish: Callable[["TrainingJob"], None] | None = None) -> None:
-        if config is None and run is None:
-            raise ValueError("a job needs a config (new run) or a run (resume)")
-        self.run = run if run is not None else create_run(config)
+                 on_finish: Callable[["TrainingJob"], None] | None = None, mode: str | None = None) -> None:
+        """A new run for `config`, or `run` resumed from its latest checkpoint (with allowed `overrides`).
+
+        The run is locked from here on (RunBusyError when another process holds it); mode is "process"
+        (default, or $GANLAB_JOB_MODE) or "thread".
+        """
+        if (config is None) == (run is None):
+            raise ValueError("a job needs either a config (new run) or a run (resume)")
+        self.recorder = RunRecorder.create(config) if config is not None else RunRecorder.attach(run)
+        self.run = self.recorder.run
         self.config = config if config is not None else self.run.config()
         self.job_id = self.run.id
-        self._resume = resume
-        self._overrides = overrides or {}
+        self._order = WorkOrder(str(self.run.path), config.to_dict() if config is not None else None,
+                                dict(overrides or {}))
+        self._runner: Runner = make_runner(mode)
         self._max_history = max_history
         self._on_finish = on_finish
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._commands: list[str] = []
         self._paused = False
-        self._stop = False
         self._thread: threading.Thread | None = None
-        self._trainer: Trainer | None = None
-        self._history: list[dict[str, Any]] = [r for r in self.run.read_metrics() if "loss_d" in r] if resume else []
+        self._history: list[dict[str, Any]] = (
+            [r for r in self.run.read_metrics() if "loss_d" in r] if config is None else [])
         self._snap = JobSnapshot(self.job_id, self.run.id, JobState.QUEUED, 0, 0, self.config,
                                  history=tuple(self._history))
         self._last_status = 0.0
+        self._ended = threading.Event()
 
     # ------------------------------------------------------------------ controls
     def start(self) -> None:
         with self._lock:
-            if self._thread is not None:
+            if self._thread is not None or self._ended.is_set():
                 raise ValueError(f"job {self.job_id} was already started")
-            self._thread = threading.Thread(target=self._main, name=f"ganlab-{self.job_id}", daemon=True)
-            self._set(state=JobState.STARTING, message="loading data")
+            order = WorkOrder(**{**self._order.__dict__, "paused": self._paused, "lock_fd": self.recorder.lock_fd})
+            self._runner.start(order)
+            self._thread = threading.Thread(target=self._supervise, name=f"ganlab-{self.job_id}", daemon=True)
+            self._set(state=JobState.STARTING, message="starting the training process")
         self._thread.start()
 
     def pause(self) -> None:
         with self._lock:
-            if self._snap.state in (JobState.STARTING, JobState.RUNNING):
+            if self._snap.state in (JobState.QUEUED, JobState.STARTING, JobState.RUNNING):
                 self._paused = True
-                self._wake.notify_all()
+                if self._thread is not None:
+                    self._runner.send("pause")
 
     def unpause(self) -> None:
         with self._lock:
             self._paused = False
-            self._wake.notify_all()
+            if self._thread is not None and self._snap.active:
+                self._runner.send("unpause")
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """Ask the thread to checkpoint and end (a job that never started just ends); True when it ended in time."""
+        """Checkpoint and end (a job that never started just ends); True when it ended within timeout."""
         with self._lock:
-            self._stop = True
-            never_started = self._thread is None
-            if never_started:
-                self._set(state=JobState.STOPPED, message="stopped before it started")
-            elif self._snap.active:
+            if self._thread is None and not self._ended.is_set():
+                self._end(JobState.STOPPED, {"message": "stopped before it started"})
+                return True
+            if self._snap.active and self._snap.state != JobState.STOPPING:
                 self._set(state=JobState.STOPPING)
-            self._wake.notify_all()
-        if never_started:
-            self.run.update_status(state="stopped")
+                self._runner.send("stop")
         return self.join(timeout)
 
     def step_d(self) -> None:
-        self._command("d")
+        self._command("step_d")
 
     def step_g(self) -> None:
-        self._command("g")
+        self._command("step_g")
 
     def step_both(self) -> None:
-        self._command("both")
+        self._command("step_both")
 
-    def _command(self, kind: str) -> None:
+    def _command(self, command: str) -> None:
         with self._lock:
             if self._snap.state != JobState.PAUSED:
                 raise ValueError(f"single steps need a paused job; job {self.job_id} is {self._snap.state}")
-            self._commands.append(kind)
-            self._wake.notify_all()
+            self._runner.send(command)
 
     def join(self, timeout: float | None = None) -> bool:
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._ended.wait(timeout) if self._thread is not None or self._ended.is_set() else True
 
     def snapshot(self) -> JobSnapshot:
         with self._lock:
@@ -117,158 +121,93 @@ class TrainingJob:
             time.sleep(0.02)
         raise TimeoutError(f"job {self.job_id} did not reach the expected state; last state {self.snapshot().state}")
 
-    # ------------------------------------------------------------------ thread side
+    # ------------------------------------------------------------------ supervisor side
     def _set(self, **changes: Any) -> None:
         """Replace the snapshot (caller holds the lock)."""
         values = {**self._snap.__dict__, **changes, "updated": time.time()}
         self._snap = JobSnapshot(**values)
 
-    def _update(self, **changes: Any) -> None:
-        with self._lock:
-            self._set(**changes)
-
-    def _on_event(self, event: TrainEvent) -> None:
-        trainer = self._trainer
-        with self._lock:
-            changes: dict[str, Any] = {"step": event.step, "d_updates": trainer.d_updates,
-                                       "g_updates": trainer.g_updates}
-            if event.kind == "log" and event.record is not None:
-                if "loss_d" in event.record or "loss_g" in event.record:
-                    self._history.append(event.record)
-                else:  # quality records are merged into the newest loss record for the charts
-                    self._history.append({**(self._history[-1] if self._history else {}), **event.record})
-                self._history = downsample(self._history, self._max_history)
-                changes["history"] = tuple(self._history)
-            if event.kind == "sample" and event.grid is not None:
-                grid = event.grid.copy()
-                grid.setflags(write=False)
-                changes.update(grid=grid, grid_step=event.step)
-            self._set(**changes)
-        if time.monotonic() - self._last_status > STATUS_EVERY_S or event.kind == "checkpoint":
-            self._write_status()
-
-    def _write_status(self, state: str | None = None, **extra: Any) -> None:
-        snap = self.snapshot()
+    def _record(self, state: RunState | None = None, force: bool = False, **extra: Any) -> None:
+        """Write progress (and a state) to status.json through the run's recorder; never fatal for the job."""
+        if not force and state is None and time.monotonic() - self._last_status < STATUS_EVERY_S:
+            return
         self._last_status = time.monotonic()
-        self.run.update_status(state=str(state or snap.state), step=snap.step, total_steps=snap.total_steps,
-                               elapsed=self._trainer.elapsed if self._trainer else 0.0,
-                               last=snap.latest, hardware=snap.hardware, **extra)
-
-    def _main(self) -> None:
+        snap = self._snap
         try:
-            self._build_trainer()
-            self._loop()
-        except BaseException as exc:  # noqa: BLE001 - every failure (even SystemExit) must reach the snapshot
-            self._fail(exc)
+            self.recorder.record(state, step=snap.step, total_steps=snap.total_steps, last=snap.latest,
+                                 elapsed=snap.latest.get("elapsed", 0.0), hardware=snap.hardware, **extra)
+        except OSError:
+            pass  # a full disk: the snapshot still shows the truth, and the lock still says who holds the run
+
+    def _supervise(self) -> None:
+        final: tuple[JobState, dict[str, Any]] | None = None
+        try:
+            while final is None:
+                final = self._handle(self._runner.recv())  # EOFError when the worker is gone
+        except (EOFError, OSError):
+            code = self._runner.exit_code()
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            final = (JobState.FAILED, {"message": "the training process ended unexpectedly", "lost": True,
+                                       "error": f"the training process ended unexpectedly ({how}); the run can be "
+                                                "resumed from its last checkpoint"})
         finally:
+            self._runner.join()
+            with self._lock:
+                self._end(*(final or (JobState.FAILED, {"lost": True})))
             if self._on_finish:
                 self._on_finish(self)
 
-    def _build_trainer(self) -> None:
-        def data_progress(done: int, total: int) -> None:
-            self._update(message=f"loading data {done}/{total}")
+    def _end(self, state: JobState, changes: dict[str, Any]) -> None:
+        """Disk first, snapshot second (caller holds the lock): whoever sees the final state in the snapshot
+        finds it in status.json too, and the run's lock already given back (so it can be resumed at once)."""
+        lost = changes.pop("lost", False)
+        self._set(**changes)
+        if not lost:  # a worker that died wrote no final state: with the lock released the run reads interrupted
+            self._record(RUN_STATES[state], force=True, **({"error": self._snap.error} if self._snap.error else {}))
+        self.recorder.release()
+        self._set(state=state)
+        self._ended.set()
 
-        if self._resume:
-            self._trainer = resume_trainer(self.run, config_overrides=self._overrides, data_progress=data_progress)
-            self.config = self._trainer.config
-        else:
-            self._trainer = Trainer(self.config, self.run, data_progress=data_progress)
-        t = self._trainer
-        hw = f"{t.device.type} · {t.hardware.precision}" + (" · channels_last" if t.hardware.channels_last else "")
-        with self._lock:  # records logged after the checkpoint (before a crash) are about to be redone
-            self._history = [r for r in self._history if r.get("step", 0) <= t.step]
-            self._set(state=JobState.PAUSED if self._paused else JobState.RUNNING, step=t.step, total_steps=t.total_steps,
-                      config=self.config, hardware=hw, quality_note=t.quality_note,
-                      message=f"{t.num_images} images from {t.dataset_name}" + _skip_note(t),
-                      history=tuple(self._history))
-        self.run.update_status(started=time.time(), state="running", hardware=hw, total_steps=t.total_steps)
-        if t.step == 0:  # a grid before the first step shows the untrained generator
-            grid = t.save_samples()
-            self._on_event(TrainEvent("sample", 0, grid=grid))
+    def _handle(self, message: tuple) -> tuple[JobState, dict[str, Any]] | None:
+        """Apply one worker message to the snapshot; the final one is returned (and applied by _end)."""
+        kind = message[0]
+        with self._lock:
+            if kind == "progress":
+                self._set(message=message[1])
+            elif kind == "ready":
+                info = message[1]
+                self.config = TrainConfig.from_dict(info["config"])
+                self._history = [r for r in self._history if r.get("step", 0) <= info["step"]]
+                state = JobState.PAUSED if self._paused else JobState.RUNNING
+                self._set(state=state, step=info["step"], total_steps=info["total_steps"], config=self.config,
+                          d_updates=info["d_updates"], g_updates=info["g_updates"], hardware=info["hardware"],
+                          quality_note=info["quality_note"], message=info["message"], history=tuple(self._history))
+                self._record(RunState.RUNNING, started=time.time())
+            elif kind == "event":
+                self._on_event(*message[1:])
+            elif kind in ("paused", "running"):
+                state = JobState.PAUSED if kind == "paused" else JobState.RUNNING
+                self._set(state=state, **message[1])
+                self._record(RunState(kind))
+            elif kind == "ended":
+                state = JobState(message[1])
+                return state, {"message": f"{state} at step {message[2]['step']}", **message[2]}
+            elif kind == "error":
+                return JobState(message[1]), {"error": message[2], "error_detail": message[3], "message": message[2]}
+        return None
 
-    def _loop(self) -> None:
-        trainer = self._trainer
-        while True:
-            with self._lock:
-                while self._paused and not self._stop and not self._commands:
-                    if self._snap.state != JobState.PAUSED:
-                        # Counters may be up to log_every-1 steps behind the last event: show the truth.
-                        self._set(state=JobState.PAUSED, step=trainer.step, d_updates=trainer.d_updates,
-                                  g_updates=trainer.g_updates)
-                        self._wake.release()
-                        try:
-                            self._write_status()
-                        finally:
-                            self._wake.acquire()
-                    self._wake.wait(timeout=1.0)
-                stop = self._stop
-                command = self._commands.pop(0) if self._commands else None
-                if not stop and command is None and self._snap.state != JobState.RUNNING:
-                    self._set(state=JobState.RUNNING)
-            if stop:
-                self._finish(JobState.STOPPED)
-                return
-            if command is not None:
-                self._single_step(command)
-                continue
-            if trainer.step >= trainer.total_steps:
-                self._finish(JobState.FINISHED)
-                return
-            trainer.train_step(self._on_event)
-
-    def _single_step(self, command: str) -> None:
-        trainer = self._trainer
-        if command == "both":
-            trainer.train_step(self._on_event)
-        elif command == "d":
-            trainer.d_step()
-        else:
-            trainer.g_step()
-        record = trainer.log_record()
-        if record is not None:
-            self._on_event(TrainEvent("log", trainer.step, record=record))
-        grid = trainer.save_samples() if command != "d" else None
-        self._on_event(TrainEvent("sample", trainer.step, grid=grid))
-
-    def _finish(self, state: JobState) -> None:
-        trainer = self._trainer
-        record = trainer.log_record()
-        if record is not None:
-            self._on_event(TrainEvent("log", trainer.step, record=record))
-        trainer.save()
-        # Disk first, snapshot second: whoever sees the final state in the snapshot finds it on disk too.
-        self._write_status(state=state, finished=time.time())
-        self._update(state=state, message=f"{state} at step {trainer.step}")
-
-    def _fail(self, exc: BaseException) -> None:
-        state = JobState.DIVERGED if isinstance(exc, DivergedError) else JobState.FAILED
-        message = str(exc) or type(exc).__name__
-        if isinstance(exc, torch.cuda.OutOfMemoryError):
-            message = "the GPU ran out of memory: choose a smaller batch size or image size, then start again"
-        elif _out_of_memory(exc):
-            message = "training ran out of memory: choose a smaller batch size or image size, then start again"
-        elif isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            message = (f"the disk is full ({exc.strerror}): free some space, then resume the run from its "
-                       f"last checkpoint")
-        elif not isinstance(exc, ValueError) and state == JobState.FAILED:
-            message = f"{type(exc).__name__}: {message}"
-        try:
-            self._write_status(state=state, error=message)
-        except OSError:
-            pass  # the snapshot still carries the error; a full disk must not hide it
-        self._update(state=state, error=message, error_detail=traceback.format_exc(), message=message)
-
-
-def _out_of_memory(exc: BaseException) -> bool:
-    """CPU and MPS allocators raise plain RuntimeErrors; recognise them by their message."""
-    if isinstance(exc, MemoryError):
-        return True
-    text = str(exc)
-    return isinstance(exc, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)
-
-
-def _skip_note(trainer: Trainer) -> str:
-    """' (3 files skipped: a.jpg: not an image; ...)' so users learn which files were left out."""
-    if not trainer.num_skipped:
-        return ""
-    return f" ({trainer.num_skipped} files skipped: {'; '.join(trainer.skipped[:3])})"
+    def _on_event(self, kind: str, step: int, counts: dict[str, int], record: dict | None, grid: Any) -> None:
+        """A trainer event (caller holds the lock): history, newest grid, progress in status.json."""
+        changes: dict[str, Any] = dict(counts)
+        if kind == "log" and record is not None:
+            if "loss_d" in record or "loss_g" in record:
+                self._history.append(record)
+            else:  # quality records are merged into the newest loss record for the charts
+                self._history.append({**(self._history[-1] if self._history else {}), **record})
+            self._history = downsample(self._history, self._max_history)
+            changes["history"] = tuple(self._history)
+        if kind == "sample" and grid is not None:
+            grid.setflags(write=False)
+            changes.update(grid=grid, grid_step=step)
+        self._set(**changes)
+        self._record(force=kind == "checkpoint")

@@ -17,14 +17,15 @@ from ganlab.train.snapshot import JobSnapshot, JobState
 class JobManager:
     """Thread-safe registry shared by every browser session (held in st.cache_resource by the UI)."""
 
-    def __init__(self) -> None:
+    def __init__(self, mode: str | None = None) -> None:
+        self.mode = mode  # where jobs train: "process" (default) or "thread" (see ganlab.train.runner)
         self._lock = threading.RLock()
         self._jobs: dict[str, TrainingJob] = {}
         self._queue: list[str] = []
 
     def submit(self, config: TrainConfig) -> TrainingJob:
         """Create a run for config and start it now, or queue it behind the job that holds the slot."""
-        job = TrainingJob(config, on_finish=self._job_ended)
+        job = TrainingJob(config, on_finish=self._job_ended, mode=self.mode)
         return self._enqueue(job)
 
     def resume(self, run: Run, overrides: dict[str, Any] | None = None) -> TrainingJob:
@@ -33,7 +34,8 @@ class JobManager:
             existing = self._jobs.get(run.id)
             if existing is not None and existing.snapshot().active:
                 raise ValueError(f"run {run.id} is already training (state {existing.snapshot().state})")
-            job = TrainingJob(run=run, resume=True, overrides=overrides, on_finish=self._job_ended)
+            # The run's lock refuses a run another process (or another job here) holds: RunBusyError names it.
+            job = TrainingJob(run=run, overrides=overrides, on_finish=self._job_ended, mode=self.mode)
             return self._enqueue(job)
 
     def _enqueue(self, job: TrainingJob) -> TrainingJob:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ganlab.config import ConfigError, TrainConfig
-from ganlab.runs import CheckpointError, Run, load_checkpoint
+from ganlab.runs import CheckpointError, Run, changing, load_checkpoint
 from ganlab.train.trainer import Trainer
 
 # Settings a resume may change; anything else would no longer match the networks or data in the checkpoint.
@@ -53,12 +53,18 @@ def resume_trainer(run: Run, *, config_overrides: dict[str, Any] | None = None, 
     checkpoint = run.latest_checkpoint
     if checkpoint is None:
         raise CheckpointError(f"run {run.id} has no checkpoint to resume from")
-    state = load_checkpoint(checkpoint)
-    config = TrainConfig.from_dict(state["train_config"])
-    if config_overrides:
-        config = resumed_config(config, config_overrides)
-        run.write_config(config)
-    trainer = Trainer(config, run, **kwargs)
-    trainer.load_state_dict(state)
-    run.truncate_metrics(trainer.step)  # after a crash, records past the checkpoint are logged again
+    # Under the run's lock (held by the caller's recorder, or taken for this block): another process that
+    # trains the run must never see its config rewritten and its metrics cut back under it.
+    with changing(run, "resume"):
+        state = load_checkpoint(checkpoint)
+        config = TrainConfig.from_dict(state["train_config"])
+        if config_overrides:
+            config = resumed_config(config, config_overrides)
+            run.write_config(config)
+        trainer = Trainer(config, run, **kwargs)
+        try:
+            trainer.load_state_dict(state)
+        except CheckpointError as exc:
+            raise CheckpointError(f"{checkpoint.name}: {exc}") from None
+        run.truncate_metrics(trainer.step)  # after a crash, records past the checkpoint are logged again
     return trainer

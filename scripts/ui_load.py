@@ -1,0 +1,187 @@
+"""Does watching slow training? Train from the app's page, then measure throughput with 0, 1 and 3 browser tabs.
+
+    python scripts/ui_load.py [--seconds 40] [--warmup 10] [--dataset fashion-mnist] [--tabs 0,1,3,0]
+
+Starts `streamlit run app.py` on a free port with a fresh GANLAB_HOME, starts one run from the Train page in
+headless Chromium (32 px, batch 64, as a user would), closes that tab, then for each entry of --tabs opens that
+many tabs on the Train page's live panel and measures, over --seconds after --warmup: training images/s (from
+the steps the run advanced), its share of the first no-tab figure, and the CPU used by the app's process, the
+training worker and Chromium (seconds of CPU per second, from /proc). Needs Debian's chromium and playwright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below pid (children, grandchildren...)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            ppid = int(text.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ, GANLAB_HOME=str(home), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the app did not start")
+
+
+def open_train(context, url: str):
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{url}/Train")
+    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']")
+    page.wait_for_selector("[data-testid='stMain'] h1")
+    return page
+
+
+def start_run(context, url: str, dataset: str) -> None:
+    page = open_train(context, url)
+    box = page.locator("[data-testid='stSelectbox'] input[aria-label='Dataset']")
+    box.click()
+    box.fill(dataset)
+    page.get_by_role("option", name=dataset, exact=True).click()
+    page.wait_for_timeout(1500)
+    for label, value in (("Batch size", 64), ("Max steps (0 = use epochs)", 10_000_000),
+                         ("Quality (FID) every (0 = off)", 0)):
+        field = page.locator(f"input[aria-label='{label}']")
+        details = field.locator("xpath=ancestor::details[1]")
+        if details.count() and details.get_attribute("open") is None:
+            details.locator("summary").first.click()
+        field.fill(str(value))
+        field.press("Enter")
+        page.wait_for_timeout(700)
+    page.locator(".st-key-train-start button").click()
+    page.wait_for_selector(".st-key-live-loss .js-plotly-plot", timeout=300_000)
+    page.close()
+
+
+def run_steps(home: Path) -> int:
+    from ganlab.runs import list_runs, read_status
+
+    runs = list_runs(home / "runs")
+    if not runs:
+        return 0
+    records = runs[0].read_metrics()
+    last = max((r.get("step", 0) for r in records if "loss_d" in r), default=0)
+    return max(int(last), int(read_status(runs[0]).get("step") or 0))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--tabs", default="0,1,3,0")
+    parser.add_argument("--batch", type=int, default=64)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    from ganlab.runs.export import machine_description
+
+    home = Path(tempfile.mkdtemp(prefix="ganlab-ui-load-"))
+    server, url = start_server(home)
+    print(f"machine: {machine_description()}; app at {url}; GANLAB_HOME={home}", flush=True)
+    rows = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=os.environ.get("GANLAB_CHROMIUM", "/usr/bin/chromium"),
+                                         args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            start_run(context, url, args.dataset)
+            browser_pid = next((p for p in descendants(os.getpid()) if "chrom" in command(p)), None)
+            for tabs in [int(t) for t in args.tabs.split(",")]:
+                pages = [open_train(context, url) for _ in range(tabs)]
+                time.sleep(args.warmup)
+                workers = [p for p in descendants(server.pid) if "ganlab.train.spawned" in command(p)]
+                chrome = descendants(browser_pid) | {browser_pid} if browser_pid else set()
+                t0, s0 = time.monotonic(), run_steps(home)
+                c0 = (cpu_seconds(server.pid), sum(map(cpu_seconds, workers)), sum(map(cpu_seconds, chrome)))
+                time.sleep(args.seconds)
+                t1, s1 = time.monotonic(), run_steps(home)
+                chrome |= descendants(browser_pid) if browser_pid else set()
+                c1 = (cpu_seconds(server.pid), sum(map(cpu_seconds, workers)), sum(map(cpu_seconds, chrome)))
+                rate = (s1 - s0) * args.batch / (t1 - t0)
+                cpu = [(b - a) / (t1 - t0) for a, b in zip(c0, c1)]
+                rows.append((tabs, rate, *cpu))
+                base = rows[0][1] or 1.0
+                print(f"{tabs} tab(s): {rate:8.0f} img/s ({100 * rate / base:5.1f}% of no tab) · CPU/s: app "
+                      f"{cpu[0]:.2f}, worker {cpu[1]:.2f}, chromium {cpu[2]:.2f}", flush=True)
+                for page in pages:
+                    page.close()
+            browser.close()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    base = rows[0][1] or 1.0
+    print("\n| tabs on the live panel | training img/s | share of no-tab | CPU app | CPU worker | CPU Chromium |")
+    print("|---|---|---|---|---|---|")
+    for tabs, rate, app, worker, chrome in rows:
+        print(f"| {tabs} | {rate:,.0f} | {100 * rate / base:.0f}% | {app:.2f} | {worker:.2f} | {chrome:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
