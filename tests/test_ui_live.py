@@ -31,12 +31,50 @@ def test_quality_readout_shows_latest_fid_with_change_and_curve() -> None:
 
 
 def test_poll_interval_stops_once_the_job_has_ended() -> None:
-    from ui.live import POLL_QUEUED_S, POLL_RUNNING_S, poll_interval
+    from ui.live import POLL_PAUSED_S, POLL_QUEUED_S, POLL_RUNNING_S, poll_interval
 
     def snap(state: str) -> JobSnapshot:
         return JobSnapshot("j", "r", state, 0, 10, TrainConfig())
 
     assert poll_interval(snap("running")) == POLL_RUNNING_S
-    assert poll_interval(snap("paused")) == POLL_RUNNING_S
+    assert poll_interval(snap("paused")) == POLL_PAUSED_S > POLL_RUNNING_S
     assert poll_interval(snap("queued")) == POLL_QUEUED_S
     assert [poll_interval(snap(s)) for s in ("finished", "stopped", "failed", "diverged")] == [None] * 4
+
+
+def test_the_panel_does_not_rebuild_charts_or_images_when_nothing_changed(app_manager, monkeypatch) -> None:
+    import ui.live as live
+    from tests.helpers import open_page, tiny_config
+
+    monkeypatch.setenv("GANLAB_JOB_MODE", "thread")
+    built = {"charts": 0, "png": 0}
+    real_loss, real_png = live.loss_figure, live.png_bytes
+
+    def counting_loss(*args, **kwargs):
+        built["charts"] += 1
+        return real_loss(*args, **kwargs)
+
+    def counting_png(*args, **kwargs):
+        built["png"] += 1
+        return real_png(*args, **kwargs)
+
+    monkeypatch.setattr(live, "loss_figure", counting_loss)
+    monkeypatch.setattr(live, "png_bytes", counting_png)
+    live.live_charts.clear(), live.grid_png.clear(), live.file_png.clear()
+    job = app_manager.submit(tiny_config(max_steps=1_000_000, checkpoint_every=1_000_000, sample_every=2))
+    job.wait_for(lambda s: s.step >= 4, timeout=60)
+    job.pause()
+    job.wait_for(lambda s: s.state == "paused", timeout=30)
+    tabs = [open_page("pages/1_Train.py", 60).run()]
+    first = dict(built)
+    assert first["charts"] == 1 and first["png"] >= 1  # the charts and the grids this panel shows
+    tabs += [open_page("pages/1_Train.py", 60).run() for _ in range(2)]  # two more tabs on the same panel
+    for at in tabs:
+        at.run()  # a second refresh in each tab
+        assert not at.exception, at.exception
+    assert built == first  # nothing new: every tab and refresh re-sent what was built once
+    job.step_both()  # new data: the next refresh builds once more
+    job.wait_for(lambda s: s.step >= 5, timeout=30)
+    tabs[0].run()
+    assert built["charts"] == 2
+    job.stop()

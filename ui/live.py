@@ -5,16 +5,20 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from ganlab.train import JobSnapshot, TrainingJob
 from ui import state
 from ui.charts import loss_figure, quality_figure, scores_figure
 from ui.jobs import get_manager
-from ui.widgets import format_duration, show_error, show_grid, show_progress
+from ui.widgets import format_duration, png_bytes, show_error, show_progress
 
-POLL_RUNNING_S = 1.0  # live panel refresh while a job trains
+POLL_RUNNING_S = 1.0  # live panel refresh while a job trains: new points show within about a second
 POLL_QUEUED_S = 2.0
+POLL_PAUSED_S = 3.0  # nothing changes while paused, except through this tab's own step buttons
+LIVE_POINTS = 600  # points per curve on the live charts (the full history is on disk and on the Runs page)
 STATE_ICONS = {"queued": "⏳", "starting": "🔄", "running": "🟢", "paused": "⏸️", "stopping": "⏹️",
                "finished": "✅", "stopped": "⏹️", "failed": "❌", "diverged": "💥"}
 ERROR_HINTS = {
@@ -100,7 +104,7 @@ def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
     left, right = st.columns(2)
     with left:
         if snap.grid is not None:
-            show_grid(snap.grid, caption=f"newest grid · step {snap.grid_step}")
+            st.image(grid_png(snap.job_id, snap.grid_step, snap.grid), caption=f"newest grid · step {snap.grid_step}")
         else:
             st.info("The first sample grid appears once the data is loaded.")
     samples = job.run.sample_paths()
@@ -115,7 +119,11 @@ def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
             st.session_state[state.GRID_STEP] = steps[-1]
         st.session_state[state.GRID_STEP + ".max"] = steps[-1]
         step = st.select_slider("Grid at step", steps, key=state.GRID_STEP)
-        show_grid(dict(samples)[step], caption=f"step {step}")
+        path = dict(samples)[step]
+        try:
+            st.image(file_png(str(path), path.stat().st_mtime_ns), caption=f"step {step}")
+        except (OSError, ValueError) as exc:  # thinned or deleted between listing and reading
+            show_error(exc)
 
 
 def _quality(history: list[dict], note: str = "") -> None:
@@ -137,7 +145,30 @@ def poll_interval(snap: JobSnapshot) -> float | None:
     """Seconds between live-panel refreshes for this job state; None (no polling) once it has ended."""
     if not snap.active:
         return None
-    return POLL_QUEUED_S if snap.state == "queued" else POLL_RUNNING_S
+    return {"queued": POLL_QUEUED_S, "starting": POLL_QUEUED_S, "paused": POLL_PAUSED_S}.get(str(snap.state),
+                                                                                           POLL_RUNNING_S)
+
+
+# Built once per snapshot version and shared by every tab that shows the job: a refresh that finds nothing new
+# re-sends the same figures and image bytes instead of rebuilding them (the expensive part of a refresh).
+@st.cache_resource(max_entries=16, show_spinner=False)
+def live_charts(job_id: str, version: float, log_y: bool, smoothing: float,
+                _history: tuple[dict, ...]) -> tuple[go.Figure, go.Figure]:
+    history = {job_id: list(_history)}
+    return (loss_figure(history, log_y=log_y, smoothing=smoothing, title="Losses", max_points=LIVE_POINTS),
+            scores_figure(list(_history), smoothing=smoothing, title="Discriminator outputs", max_points=LIVE_POINTS))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def grid_png(job_id: str, grid_step: int, _grid: np.ndarray) -> bytes:
+    """The newest grid of a job as upscaled PNG bytes, encoded once for every tab."""
+    return png_bytes(_grid)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def file_png(path: str, mtime_ns: int) -> bytes:
+    """A saved sample grid as upscaled PNG bytes, encoded once per file version."""
+    return png_bytes(path)
 
 
 def panel_body(job_id: str, every: float | None) -> None:
@@ -173,10 +204,9 @@ def panel_body(job_id: str, every: float | None) -> None:
         log_y = c1.toggle("Log scale", key=state.LOG_Y)
         smoothing = c2.slider("Smoothing", 0.0, 0.99, step=0.01, key=state.SMOOTHING)
         left, right = st.columns(2)
-        left.plotly_chart(loss_figure({snap.run_id: history}, log_y=log_y, smoothing=smoothing,
-                                      title="Losses"), key="live.loss")
-        right.plotly_chart(scores_figure(history, smoothing=smoothing, title="Discriminator outputs"),
-                           key="live.scores")
+        losses, scores = live_charts(snap.job_id, snap.updated, bool(log_y), float(smoothing), snap.history)
+        left.plotly_chart(losses, key="live.loss")
+        right.plotly_chart(scores, key="live.scores")
         _quality(history, snap.quality_note)
     _grids(job, snap)
     if snap.active:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,13 @@ def show_grid(
         show_error(exc)
         return
     st.image(pil, caption=caption or None, output_format="PNG", width=width)
+
+
+def png_bytes(image: np.ndarray | Image.Image | str | Path, min_width: int = 256) -> bytes:
+    """A grid as PNG bytes, upscaled with nearest neighbour so small images stay sharp."""
+    buffer = io.BytesIO()
+    media.upscale_nearest(as_pil(image), min_width).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def error_text(exc_or_message: BaseException | str) -> str:
