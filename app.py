@@ -11,7 +11,8 @@ from ganlab.config import TrainConfig
 from ganlab.runs import list_pretrained
 from ui import guard, state
 from ui.jobs import get_manager
-from ui.sidebar import TRAIN, page
+from ui.explore import open_in_explore
+from ui.sidebar import EXPLORE, TRAIN, page
 from ui.widgets import seed_grid, show_error, show_grid
 
 # ~560 steps: digit shapes appear after ~300 steps of batch 64 (2 epochs would show only noise), and at
@@ -62,5 +63,10 @@ for i, card in enumerate(cards):
             show_error(exc, hint="Re-export this model, or delete its .safetensors and .json files.")
             continue
         show_grid(grid, caption=f"seeds {seed}–{seed + 15}", min_width=256)
-        st.button("New seed", key=f"home.new_seed.{name}", on_click=_new_seed, args=(name,),
-                  icon=":material/casino:")
+        left, right = st.columns(2)
+        left.button("New seed", key=f"home.new_seed.{name}", on_click=_new_seed, args=(name,),
+                    icon=":material/casino:", width="stretch")
+        if right.button("Explore this model", key=f"home.explore.{name}", icon=":material/explore:",
+                        width="stretch"):
+            open_in_explore(card)
+            st.switch_page(EXPLORE, query_params=guard.link_params())

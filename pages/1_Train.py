@@ -5,20 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from ganlab import data
-from ui import forms, state
+from ganlab.config import TrainConfig
+from ui import form_state, forms, state
 from ui.jobs import get_manager
 from ui.live import live_panel, pick_job
 from ui.sidebar import page
-from ui.widgets import show_dataset_preview, show_flash
+from ui.widgets import dataset_preview_or_error, scroll_into_view, show_dataset_preview, show_flash
 
 page("Train")
 st.title("Train")
-forms.init_state()
+form_state.init_state()
 
-# ---- running and past jobs of this app (every tab sees all of them)
-# One container whatever it holds, so the form below keeps its place in the page's element tree and
-# its expanders stay open when a flash message and a live panel replace the "no job yet" note.
-with st.container():
+# ---- the job that trains (then the queue, then past jobs): every tab sees every job of this app.
+# One keyed container whatever it holds, so the form below keeps its place in the page's element tree, and
+# after Start the page scrolls here: the result shows where the eye is.
+with st.container(key="live_area"):
     show_flash(state.FLASH)
     job = pick_job()
     if job is not None:
@@ -26,45 +27,57 @@ with st.container():
     else:
         st.info("No training job yet. Choose a dataset and settings below and press **Start training** "
                 "(or use the quick start on the Home page).")
+if st.session_state.pop(state.SCROLL_TO_LIVE, False):
+    scroll_into_view("live_area")
 
-# ---- a new run
+# ---- a new run: every value is checked by TrainConfig itself, and Start stays off while anything is wrong
 st.divider()
 st.header("New training run")
 forms.preset_picker()
+forms.normalise_data_fields()
+form = form_state.values()
+preview, data_error = dataset_preview_or_error(form)
+errors = form_state.errors(form, data_error)
 data_col, preview_col = st.columns([3, 2], gap="large")
 with data_col:
     st.subheader("Data")
-    ds = forms.dataset_section()
+    forms.dataset_section(errors)
 with preview_col:
     st.subheader("Preview")
-    show_dataset_preview(ds["dataset"], int(ds["img_size"]), int(ds["channels"]), ds["data_path"],
-                         ds["data_subset"], ds["fit"])
-info = data.dataset_info(ds["dataset"])
+    show_dataset_preview(preview, data_error)
+info = data.dataset_info(form["dataset"])
 
 st.subheader("Model")
-forms.model_section(labelled=info["labelled"] or info["needs_path"])  # folders may have class subfolders
+forms.model_section(errors, labelled=info["labelled"] or info["needs_path"])  # folders may have class subfolders
 st.subheader("Objective")
-forms.objective_section()
+forms.objective_section(errors)
 st.subheader("Optimisation")
-forms.optimisation_section()
-with st.expander("Device and precision"):
-    forms.hardware_section()
-with st.expander("Logging, samples and checkpoints"):
-    forms.logging_section()
+forms.optimisation_section(errors)
+with st.expander("Device and precision", expanded=any(f in errors for f in ("threads",))):
+    forms.hardware_section(errors)
+logging_fields = ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "num_samples",
+                  "quality_every", "name")
+with st.expander("Logging, samples and checkpoints", expanded=any(f in errors for f in logging_fields)):
+    forms.logging_section(errors)
 
-form_values = forms.values()
-if st.button("Start training", key="train.start", type="primary", icon=":material/play_arrow:"):
-    config = forms.build_config(form_values)
-    if config is not None:
-        manager = get_manager()
-        holder = next((j for j in manager.active() if j.snapshot().state != "queued"), None)
-        new_job = manager.submit(config)
-        position = manager.queue_position(new_job.job_id)
-        if position is not None and holder is not None:
-            message = (f"{new_job.job_id} is queued (position {position}) behind {holder.job_id}: one job "
-                       "trains at a time, and this one starts by itself when that one ends.")
-            st.session_state[state.FLASH] = ("info", message)
-        else:
-            st.session_state[state.FLASH] = ("success", f"Started {new_job.job_id}.")
-        st.session_state[state.FOLLOW_NEWEST] = new_job.job_id
-        st.rerun()
+start_col, summary_col = st.columns([1, 4], vertical_alignment="center")
+clicked = start_col.button("Start training", key="train.start", type="primary", icon=":material/play_arrow:",
+                           disabled=bool(errors), width="stretch")
+if errors:
+    summary_col.error("Start is off until these are fixed: " + " · ".join(errors.values()),
+                      icon=":material/block:")
+if clicked and not errors:
+    manager = get_manager()
+    holder = next((j for j in manager.active() if j.snapshot().state != "queued"), None)
+    new_job = manager.submit(TrainConfig.from_dict(form))
+    position = manager.queue_position(new_job.job_id)
+    if position is not None and holder is not None:
+        message = (f"{new_job.job_id} is queued (position {position}) behind {holder.job_id}: one job "
+                   "trains at a time, and this one starts by itself when that one ends.")
+        st.session_state[state.FLASH] = ("info", message)
+    else:
+        st.session_state[state.FLASH] = ("success", f"Started {new_job.job_id}.")
+    st.toast(f"{'Queued' if position else 'Started'} {new_job.job_id}", icon=":material/play_arrow:")
+    st.session_state[state.FOLLOW_NEWEST] = new_job.job_id
+    st.session_state[state.SCROLL_TO_LIVE] = True
+    st.rerun()

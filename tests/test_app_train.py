@@ -154,13 +154,18 @@ def test_reopening_the_app_selects_the_newest_active_job(app_manager) -> None:
 
 
 def test_failed_job_shows_error_with_what_to_do(app_manager, tmp_path: Path) -> None:
+    from PIL import Image
+
+    for i in range(40):  # a folder without class subfolders cannot train a conditional model
+        Image.new("RGB", (20, 20), (i * 6, 90, 200)).save(tmp_path / f"{i}.png")
     at = open_train()
     tiny_settings(at)
     at.selectbox(key="cfg.dataset").set_value("folder").run()
-    at.text_input(key="cfg.data_path").set_value(str(tmp_path / "no-such-folder")).run()
+    at.text_input(key="cfg.data_path").set_value(str(tmp_path)).run()
+    at.checkbox(key="cfg.conditional").check().run()
     at.button(key="train.start").click().run()
     job = app_manager.jobs()[0]
     run_until(at, job, lambda s: s.state == "failed", timeout=60)
     errors = [e.value for e in at.error]
-    assert any("no-such-folder" in e and "What to do" in e for e in errors), errors
+    assert any("needs a labelled dataset" in e and "What to do" in e for e in errors), errors
     assert not any("Traceback" in e for e in errors)

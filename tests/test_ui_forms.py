@@ -57,15 +57,42 @@ def test_mlp_architecture_shows_layer_sizes_instead_of_widths(app_manager) -> No
     assert "cfg.dropout" in keys(at.number_input)
 
 
-def test_invalid_field_shows_error_naming_it_and_starts_nothing(app_manager) -> None:
+def test_invalid_field_shows_error_beside_it_and_start_is_off(app_manager) -> None:
     at = open_train()
     at.selectbox(key="cfg.arch").set_value("mlp").run()
     at.text_input(key="cfg.mlp_hidden").set_value("256,abc").run()
-    at.button(key="train.start").click().run()
     assert not at.exception, at.exception
-    errors = [e.value for e in at.error]
-    assert any("mlp_hidden" in e and "What to do" in e for e in errors), errors
+    assert any("mlp_hidden='abc'" in c.value for c in at.caption)  # right under the field
+    assert at.button(key="train.start").disabled
+    assert any("Start is off until" in e.value and "mlp_hidden" in e.value for e in at.error)
     assert app_manager.jobs() == []
+
+
+def test_a_value_the_browser_would_clamp_is_kept_and_refused_not_replaced(app_manager) -> None:
+    at = open_train()
+    at.number_input(key="cfg.batch_size").set_value(0).run()  # no widget bounds: the box keeps what was typed
+    assert at.number_input(key="cfg.batch_size").value == 0
+    assert any("batch_size=0 must be a whole number from 1" in c.value for c in at.caption)
+    assert at.button(key="train.start").disabled
+    at.number_input(key="cfg.batch_size").set_value(32).run()
+    assert not at.button(key="train.start").disabled
+
+
+def test_a_missing_folder_turns_start_off_and_queues_nothing(app_manager, tmp_path: Path) -> None:
+    at = open_train()
+    at.selectbox(key="cfg.dataset").set_value("folder").run()
+    at.text_input(key="cfg.data_path").set_value(str(tmp_path / "no-such-folder")).run()
+    assert at.button(key="train.start").disabled
+    assert any("does not exist" in c.value for c in at.caption)
+    assert app_manager.jobs() == []
+
+
+def test_form_values_are_remembered_across_sessions_and_restarts(app_manager) -> None:
+    at = open_train()
+    at.number_input(key="cfg.batch_size").set_value(48).run()
+    at.number_input(key="cfg.seed").set_value(7).run()
+    fresh = open_train()  # a reload: a new session, as after restarting the app
+    assert (fresh.number_input(key="cfg.batch_size").value, fresh.number_input(key="cfg.seed").value) == (48, 7)
 
 
 def test_missing_folder_is_an_error_in_the_preview(app_manager, tmp_path: Path) -> None:

@@ -37,9 +37,19 @@ def pretrained_models(folder: Path | None = None) -> dict[str, Path]:
     """{title: card path} for every shipped generator (the same list as the Home gallery)."""
     out: dict[str, Path] = {}
     for card in list_pretrained(folder):
-        title = str(card.get("title") or card.get("name") or Path(card["path"]).stem)
+        title = model_title(card)
         out[title if title not in out else f"{title} ({Path(card['path']).stem})"] = Path(card["path"]).with_suffix(".json")
     return out
+
+
+def model_title(card: dict) -> str:
+    return str(card.get("title") or card.get("name") or Path(card["path"]).stem)
+
+
+def open_in_explore(card: dict) -> None:
+    """Preselect a shipped model for the Explore page (the Home gallery's "Explore this model")."""
+    st.session_state["explore.kind"] = "Pretrained"
+    st.session_state["explore.pretrained"] = model_title(card)
 
 
 def run_checkpoints(run: Run) -> dict[str, Path]:

@@ -1,4 +1,4 @@
-"""Widgets -> TrainConfig: one keyed widget per config field, presets and per-architecture defaults."""
+"""The New-run form's widgets: one keyed widget per TrainConfig field, presets, recipes, errors beside fields."""
 
 from __future__ import annotations
 
@@ -16,62 +16,34 @@ from ganlab.config import (
     LOSS_RECIPES,
     LOSSES,
     PRESETS,
-    ConfigError,
-    TrainConfig,
     field_help,
 )
 from ganlab.device import available_devices, resolve_device, supported_precisions
-from ganlab.nets import check_config_size
-from ui import state
-from ui.widgets import show_error
+from ui import form_state, state
 
-SAVED = "cfg.__saved__"  # plain dict copy of the form: widget keys are dropped when their page is not shown
 UPLOAD = "cfg.__upload__"
 UPLOAD_LIMIT_MB = 1024
-FIELDS = list(TrainConfig.__dataclass_fields__)  # declaration order = form order
-
-FLOAT_FIELDS = {"epochs", "ema", "gp_lambda", "lr_g", "lr_d", "beta1", "beta2", "dropout"}
 
 
-def _widget_value(field: str, value: Any) -> Any:
-    """Config value -> the type its widget holds (text for layer lists, float for float inputs)."""
-    if field == "mlp_hidden":
-        return ",".join(str(int(v)) for v in value)
-    if field in FLOAT_FIELDS:
-        return float(value)
-    return value
-
-
-def init_state(defaults: TrainConfig | None = None) -> None:
-    """Give every field widget a value before it is drawn: last used, else the defaults."""
-    saved = st.session_state.setdefault(SAVED, {})
-    base = (defaults or TrainConfig()).to_dict()
-    for field in FIELDS:
-        key = state.form_key(field)
-        if key not in st.session_state:
-            st.session_state[key] = saved.get(field, _widget_value(field, base[field]))
-
-
-def set_values(values: dict[str, Any]) -> None:
-    """Write config values into the widgets (use from callbacks, which run before widgets are drawn)."""
-    saved = st.session_state.setdefault(SAVED, {})
-    for field, value in values.items():
-        st.session_state[state.form_key(field)] = saved[field] = _widget_value(field, value)
+def field_error(field: str, errors: dict[str, str]) -> None:
+    """The problem of one field, right under its widget."""
+    if field in errors:
+        st.caption(f":red[{errors[field]}]")
 
 
 def _apply_preset() -> None:
     name = st.session_state.get(state.PRESET)
     if name in PRESETS:
-        set_values(PRESETS[name].values)
+        form_state.set_values(PRESETS[name].values)
 
 
 # Choosing an architecture or a loss loads its recipe from ganlab.config (the CLI applies the same).
 def _on_arch() -> None:
-    set_values(ARCH_RECIPES.get(st.session_state[state.form_key("arch")], {}))
+    form_state.set_values(ARCH_RECIPES.get(st.session_state[state.form_key("arch")], {}))
 
 
 def _on_loss() -> None:
-    set_values(LOSS_RECIPES.get(st.session_state[state.form_key("loss")], {}))
+    form_state.set_values(LOSS_RECIPES.get(st.session_state[state.form_key("loss")], {}))
 
 
 def _on_upload() -> None:
@@ -86,7 +58,7 @@ def _on_upload() -> None:
     except ValueError as exc:
         st.session_state[state.FLASH] = ("error", str(exc))
         return
-    set_values({"dataset": "folder", "data_path": str(folder)})
+    form_state.set_values({"dataset": "folder", "data_path": str(folder)})
     st.session_state[state.FLASH] = ("success", f"Extracted {upload.name} to {folder}; training reads it as a folder.")
 
 
@@ -113,11 +85,25 @@ def preset_picker() -> None:
         st.caption(f"{chosen.description} (CLI: `--preset {chosen.name}`)")
 
 
-def dataset_section() -> dict[str, Any]:
-    """Dataset source, path or upload, subset, image size, channels, flips."""
+def normalise_data_fields() -> None:
+    """Make the data fields agree with the chosen dataset before the form is read (a subset another source
+    offered, a path a built-in set does not use)."""
     names = data.list_datasets()
     if st.session_state[_k("dataset")] not in names:
         st.session_state[_k("dataset")] = names[0]
+    info = data.dataset_info(st.session_state[_k("dataset")])
+    if not info["needs_path"]:
+        st.session_state[_k("data_path")] = ""
+    subsets = info["subsets"]
+    if not subsets:
+        st.session_state[_k("data_subset")] = ""
+    elif st.session_state[_k("data_subset")] not in subsets:
+        st.session_state[_k("data_subset")] = info.get("default_subset") or subsets[0]
+
+
+def dataset_section(errors: dict[str, str]) -> dict[str, Any]:
+    """Dataset source, path or upload, subset, image size, channels, flips."""
+    names = data.list_datasets()
     name = st.selectbox("Dataset", names, key=_k("dataset"), help=_help("dataset"))
     info = data.dataset_info(name)
     st.caption(info["description"])
@@ -127,41 +113,46 @@ def dataset_section() -> dict[str, Any]:
     if info["needs_path"]:
         st.text_input("Zip file path" if name == "zip" else "Image folder path", key=_k("data_path"),
                       placeholder="/path/to/images", help="A folder of images (subfolders become classes)")
+        field_error("data_path", errors)
         st.radio("Make images square by", FITS, key=_k("fit"), horizontal=True, help=_help("fit"),
                  format_func={"crop": "cropping the centre", "pad": "padding the whole image"}.get)
-    else:
-        st.session_state[_k("data_path")] = ""
-    subsets = info["subsets"]
-    if subsets:
-        if st.session_state[_k("data_subset")] not in subsets:
-            st.session_state[_k("data_subset")] = info.get("default_subset") or subsets[0]
-        st.selectbox("Subset", subsets, key=_k("data_subset"), help=_help("data_subset"))
-    else:
-        st.session_state[_k("data_subset")] = ""
+    if info["subsets"]:
+        st.selectbox("Subset", info["subsets"], key=_k("data_subset"), help=_help("data_subset"))
     c1, c2 = st.columns(2)
-    c1.selectbox("Image size (px)", DCGAN_SIZES, key=_k("img_size"), help=_help("img_size"))
-    c2.selectbox("Channels", (0, 1, 3), key=_k("channels"), help=_help("channels"),
-                 format_func=lambda c: {0: f"dataset's own ({info['default_channels']})", 1: "1 (grey)",
-                                        3: "3 (RGB)"}[c])
+    with c1:
+        st.selectbox("Image size (px)", DCGAN_SIZES, key=_k("img_size"), help=_help("img_size"))
+        field_error("img_size", errors)
+    # Labels must not depend on the dataset: a selectbox whose option labels change keeps the old label as its
+    # value in the browser. The dataset's own channel count goes into the help text instead.
+    c2.selectbox("Channels", (0, 1, 3), key=_k("channels"),
+                 help=f"{_help('channels')} — {name} has {info['default_channels']}",
+                 format_func={0: "dataset's own", 1: "1 (grey)", 3: "3 (RGB)"}.get)
     st.checkbox("Random horizontal flips", key=_k("flip"), help=_help("flip"))
     fields = ("dataset", "data_path", "data_subset", "fit", "img_size", "channels", "flip")
     return {f: st.session_state[_k(f)] for f in fields}
 
 
-def model_section(labelled: bool = True) -> None:
+def _number(col: Any, label: str, field: str, errors: dict[str, str], step: float, fmt: str | None = None,
+            **kwargs: Any) -> None:
+    """A number box with no browser-side bounds (they would clamp silently); TrainConfig checks the value."""
+    with col:
+        st.number_input(label, step=step, format=fmt, key=_k(field), help=kwargs.pop("help", _help(field)), **kwargs)
+        field_error(field, errors)
+
+
+def model_section(errors: dict[str, str], labelled: bool = True) -> None:
     """Architecture, widths, latent size, normalisation, conditioning."""
     c1, c2 = st.columns(2)
     arch = c1.selectbox("Architecture", ARCHS, key=_k("arch"), on_change=_on_arch, help=_help("arch"))
-    c2.number_input("Latent size z_dim", min_value=1, max_value=4096, step=1, key=_k("z_dim"))
+    _number(c2, "Latent size z_dim", "z_dim", errors, 1)
     if arch == "mlp":
-        c1.text_input("MLP hidden sizes", key=_k("mlp_hidden"), help=_help("mlp_hidden") or
-                      "Comma-separated layer sizes of G (D uses them reversed), e.g. 256,512,1024")
-        c2.number_input("D dropout", min_value=0.0, max_value=0.95, step=0.05, key=_k("dropout"))
+        with c1:
+            st.text_input("MLP hidden sizes", key=_k("mlp_hidden"), help=_help("mlp_hidden"))
+            field_error("mlp_hidden", errors)
+        _number(c2, "D dropout", "dropout", errors, 0.05)
     else:
-        c1.number_input("G width (channels)", min_value=1, max_value=2048, step=8, key=_k("g_channels"),
-                        help=_help("g_channels"))
-        c2.number_input("D width (channels)", min_value=1, max_value=2048, step=8, key=_k("d_channels"),
-                        help=_help("d_channels"))
+        _number(c1, "G width (channels)", "g_channels", errors, 8)
+        _number(c2, "D width (channels)", "d_channels", errors, 8)
     c1.selectbox("D normalisation", D_NORMS, key=_k("d_norm"), help=_help("d_norm"))
     if not labelled:
         st.session_state[_k("conditional")] = False
@@ -169,35 +160,31 @@ def model_section(labelled: bool = True) -> None:
                 help=_help("conditional") if labelled else "This dataset has no class labels")
 
 
-def objective_section() -> None:
+def objective_section(errors: dict[str, str]) -> None:
     """Loss, gradient penalty, D/G steps per iteration."""
     c1, c2, c3 = st.columns(3)
     loss = c1.selectbox("Loss", LOSSES, key=_k("loss"), on_change=_on_loss, help=_help("loss"))
-    c2.number_input("D steps per iteration", min_value=1, max_value=100, step=1, key=_k("d_steps"),
-                    help=_help("d_steps"))
-    c3.number_input("G steps per iteration", min_value=1, max_value=100, step=1, key=_k("g_steps"),
-                    help=_help("g_steps"))
+    _number(c2, "D steps per iteration", "d_steps", errors, 1)
+    _number(c3, "G steps per iteration", "g_steps", errors, 1)
     if loss == "wgan-gp":
-        c1.number_input("Gradient-penalty weight λ", min_value=0.0, max_value=1e4, step=1.0, key=_k("gp_lambda"))
+        _number(c1, "Gradient-penalty weight λ", "gp_lambda", errors, 1.0)
 
 
-def optimisation_section() -> None:
+def optimisation_section(errors: dict[str, str]) -> None:
     """Learning rates, Adam betas, batch size, length, EMA, seed."""
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("G learning rate", min_value=1e-7, max_value=1.0, step=1e-5, format="%.5f", key=_k("lr_g"))
-    c2.number_input("D learning rate", min_value=1e-7, max_value=1.0, step=1e-5, format="%.5f", key=_k("lr_d"))
-    c3.number_input("Adam β1", min_value=0.0, max_value=0.9999, step=0.1, format="%.3f", key=_k("beta1"))
-    c4.number_input("Adam β2", min_value=0.0, max_value=0.99999, step=0.001, format="%.3f", key=_k("beta2"))
-    c1.number_input("Batch size", min_value=1, max_value=65536, step=16, key=_k("batch_size"))
-    c2.number_input("Epochs", min_value=0.0, max_value=1e6, step=0.5, key=_k("epochs"), help=_help("epochs"))
-    c3.number_input("Max steps (0 = use epochs)", min_value=0, step=100, key=_k("max_steps"),
-                    help=_help("max_steps"))
-    c4.number_input("G EMA decay (0 = off)", min_value=0.0, max_value=0.99999, step=0.001, format="%.4f",
-                    key=_k("ema"), help=_help("ema"))
-    c1.number_input("Seed", min_value=0, step=1, key=_k("seed"))
+    _number(c1, "G learning rate", "lr_g", errors, 1e-5, "%.5f")
+    _number(c2, "D learning rate", "lr_d", errors, 1e-5, "%.5f")
+    _number(c3, "Adam β1", "beta1", errors, 0.1, "%.3f")
+    _number(c4, "Adam β2", "beta2", errors, 0.001, "%.3f")
+    _number(c1, "Batch size", "batch_size", errors, 16)
+    _number(c2, "Epochs", "epochs", errors, 0.5)
+    _number(c3, "Max steps (0 = use epochs)", "max_steps", errors, 100)
+    _number(c4, "G EMA decay (0 = off)", "ema", errors, 0.001, "%.4f")
+    _number(c1, "Seed", "seed", errors, 1)
 
 
-def hardware_section() -> None:
+def hardware_section(errors: dict[str, str]) -> None:
     """Device and precision pickers that offer only what this machine can run."""
     devices = ["auto", *available_devices()]
     if st.session_state[_k("device")] not in devices:
@@ -210,36 +197,17 @@ def hardware_section() -> None:
     if st.session_state[_k("precision")] not in precisions:
         st.session_state[_k("precision")] = "auto"
     c2.selectbox("Precision", precisions, key=_k("precision"), help=_help("precision"))
-    c3.number_input("CPU threads (0 = all)", min_value=0, max_value=1024, step=1, key=_k("threads"))
+    _number(c3, "CPU threads (0 = all)", "threads", errors, 1)
 
 
-def logging_section() -> None:
+def logging_section(errors: dict[str, str]) -> None:
     """How often to log, sample, checkpoint and measure quality; the run's name."""
     c1, c2, c3 = st.columns(3)
-    c1.number_input("Log every (steps)", min_value=1, step=5, key=_k("log_every"))
-    c2.number_input("Sample grid every (steps)", min_value=1, step=50, key=_k("sample_every"))
-    c3.number_input("Checkpoint every (steps)", min_value=1, step=100, key=_k("checkpoint_every"))
-    c1.number_input("Step checkpoints kept", min_value=0, max_value=1000, step=1, key=_k("keep_checkpoints"))
-    c2.number_input("Images per grid", min_value=1, max_value=1024, step=8, key=_k("num_samples"))
-    c3.number_input("Quality (FID) every (0 = off)", min_value=0, step=100, key=_k("quality_every"),
-                    help=_help("quality_every"))
-    st.text_input("Run name (optional)", key=_k("name"), max_chars=80)
-
-
-def values() -> dict[str, Any]:
-    """Current form values for every config field (also those whose widget is hidden), remembered."""
-    saved = st.session_state.setdefault(SAVED, {})
-    out = {f: st.session_state.get(_k(f), saved.get(f)) for f in FIELDS}
-    saved.update(out)
-    return out
-
-
-def build_config(form_values: dict[str, Any] | None = None) -> TrainConfig | None:
-    """The TrainConfig for the form, or None after showing what is wrong and how to fix it."""
-    try:
-        config = TrainConfig.from_dict(form_values if form_values is not None else values())
-        check_config_size(config)  # networks too large to fit are refused before a job starts
-        return config
-    except ConfigError as exc:
-        show_error(exc, hint="Change that field above and press Start again.")
-        return None
+    _number(c1, "Log every (steps)", "log_every", errors, 5)
+    _number(c2, "Sample grid every (steps)", "sample_every", errors, 50)
+    _number(c3, "Checkpoint every (steps)", "checkpoint_every", errors, 100)
+    _number(c1, "Step checkpoints kept", "keep_checkpoints", errors, 1)
+    _number(c2, "Images per grid", "num_samples", errors, 8)
+    _number(c3, "Quality (FID) every (0 = off)", "quality_every", errors, 100)
+    st.text_input("Run name (optional)", key=_k("name"))
+    field_error("name", errors)

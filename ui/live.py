@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ganlab.train import JobSnapshot, TrainingJob
+from ganlab.train import JobSnapshot, JobState, TrainingJob
 from ui import state
 from ui.charts import loss_figure, quality_figure, scores_figure
 from ui.jobs import get_manager
@@ -34,8 +34,17 @@ def job_label(snap: JobSnapshot) -> str:
     return f"{STATE_ICONS.get(snap.state, '')} {snap.run_id} · {snap.state} · {snap.step}{total}"
 
 
+def default_job(jobs: list[TrainingJob]) -> TrainingJob:
+    """The job a fresh page shows: the one training (or paused), then the next queued, then the newest."""
+    snaps = [(job, job.snapshot()) for job in jobs]
+    training = [job for job, snap in snaps if JobState(snap.state).holds_slot]
+    queued = sorted((job for job, snap in snaps if snap.state == JobState.QUEUED),
+                    key=lambda j: get_manager().queue_position(j.job_id) or 0)
+    return (training or queued or jobs)[0]
+
+
 def pick_job() -> TrainingJob | None:
-    """Selector over every job of this process (all tabs see all jobs); newest active job by default."""
+    """Selector over every job of this process (all tabs see all jobs); the one training by default."""
     manager = get_manager()
     jobs = manager.jobs()
     if not jobs:
@@ -45,8 +54,7 @@ def pick_job() -> TrainingJob | None:
     if follow in ids:
         st.session_state[state.SELECTED_JOB] = follow
     elif st.session_state.get(state.SELECTED_JOB) not in ids:
-        active = [job.job_id for job in jobs if job.snapshot().active]
-        st.session_state[state.SELECTED_JOB] = (active or ids)[0]
+        st.session_state[state.SELECTED_JOB] = default_job(jobs).job_id
     # Labels stay constant (no state or step): in the browser a label that changed between runs was
     # seen to stay stale in the closed selectbox; the panel below shows the live state instead.
     names = {job.job_id: job.run.display_name for job in jobs}
@@ -77,6 +85,7 @@ def controls(job: TrainingJob, snap: JobSnapshot) -> None:
             st.rerun(scope="app")
         return
     if not snap.active:
+        _resume_button(job, snap)
         return
     if snap.state == "paused":
         if cols[0].button("Unpause", key="job.unpause", icon=":material/play_arrow:", type="primary"):
@@ -99,31 +108,48 @@ def controls(job: TrainingJob, snap: JobSnapshot) -> None:
         st.rerun(scope="app")
 
 
-def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
-    """Newest fixed-noise grid, and a slider through the grids saved earlier."""
-    left, right = st.columns(2)
-    with left:
-        if snap.grid is not None:
-            st.image(grid_png(snap.job_id, snap.grid_step, snap.grid), caption=f"newest grid · step {snap.grid_step}")
-        else:
-            st.info("The first sample grid appears once the data is loaded.")
-    samples = job.run.sample_paths()
-    with right:
-        if len(samples) < 2:
-            st.caption("Earlier grids appear here as training saves them.")
-            return
-        steps = [s for s, _ in samples]
-        # Follow the newest grid unless the user moved the slider back.
-        last_max = st.session_state.get(state.GRID_STEP + ".max")
-        if st.session_state.get(state.GRID_STEP) not in steps or st.session_state[state.GRID_STEP] == last_max:
-            st.session_state[state.GRID_STEP] = steps[-1]
-        st.session_state[state.GRID_STEP + ".max"] = steps[-1]
-        step = st.select_slider("Grid at step", steps, key=state.GRID_STEP)
-        path = dict(samples)[step]
+def _resume_button(job: TrainingJob, snap: JobSnapshot) -> None:
+    """An ended job that left a checkpoint can be resumed here too (not only on the Runs page)."""
+    if snap.state == JobState.FINISHED or job.run.latest_checkpoint is None:
+        return
+    if st.button("Resume from its checkpoint", key="job.resume", icon=":material/play_arrow:",
+                 help="Continue this run with its optimiser state and random streams (a new job)"):
         try:
-            st.image(file_png(str(path), path.stat().st_mtime_ns), caption=f"step {step}")
-        except (OSError, ValueError) as exc:  # thinned or deleted between listing and reading
-            show_error(exc)
+            resumed = get_manager().resume(job.run)
+        except ValueError as exc:  # RunBusyError names who holds it; CheckpointError says what is wrong
+            show_error(exc, hint="Look at the Runs page for this run's state.")
+            return
+        st.session_state[state.FOLLOW_NEWEST] = resumed.job_id
+        st.rerun(scope="app")
+
+
+def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
+    """One grid: the newest by default; the slider goes back through every grid saved earlier."""
+    samples = job.run.sample_paths()
+    steps = [s for s, _ in samples]
+    if snap.grid is not None and snap.grid_step not in steps:
+        steps.append(snap.grid_step)  # the newest, before its file is listed
+    if not steps:
+        if snap.active:
+            st.info("The first sample grid appears once the data is loaded.")
+        else:
+            st.caption("No sample grid: this job ended before training started.")
+        return
+    newest = steps[-1]
+    # Follow the newest grid unless the user moved the slider back.
+    last_max = st.session_state.get(state.GRID_STEP + ".max")
+    if st.session_state.get(state.GRID_STEP) not in steps or st.session_state[state.GRID_STEP] == last_max:
+        st.session_state[state.GRID_STEP] = newest
+    st.session_state[state.GRID_STEP + ".max"] = newest
+    step = st.select_slider("Grid at step", steps, key=state.GRID_STEP) if len(steps) > 1 else newest
+    if step == snap.grid_step and snap.grid is not None:
+        st.image(grid_png(snap.job_id, snap.grid_step, snap.grid), caption=f"newest grid · step {step}")
+        return
+    path = dict(samples)[step]
+    try:
+        st.image(file_png(str(path), path.stat().st_mtime_ns), caption=f"step {step}")
+    except (OSError, ValueError) as exc:  # thinned or deleted between listing and reading
+        show_error(exc)
 
 
 def _quality(history: list[dict], note: str = "") -> None:
@@ -193,7 +219,9 @@ def panel_body(job_id: str, every: float | None) -> None:
     show_progress(snap.step, snap.total_steps, snap.latest, snap.state)
     latest = snap.latest
     cols = st.columns(5)
-    cols[0].metric("images / s", f"{latest.get('img_s', 0):,.0f}" if latest else "—")
+    training = snap.state == JobState.RUNNING
+    cols[0].metric("images / s", f"{latest.get('img_s', 0):,.0f}" if latest and training else "—",
+                   help=None if training else "Shown while the job trains")
     cols[1].metric("D updates", f"{snap.d_updates:,}")
     cols[2].metric("G updates", f"{snap.g_updates:,}")
     cols[3].metric("D loss", f"{latest['loss_d']:.3f}" if "loss_d" in latest else "—")
@@ -209,9 +237,12 @@ def panel_body(job_id: str, every: float | None) -> None:
         right.plotly_chart(scores, key="live.scores")
         _quality(history, snap.quality_note)
     _grids(job, snap)
-    if snap.active:
-        st.caption(f"Updated {time.strftime('%H:%M:%S')} · elapsed {format_duration(latest.get('elapsed'))}. "
-                   "Training continues if you leave this page or close the tab.")
+    footer = {JobState.RUNNING: "Training continues if you leave this page or close the tab.",
+              JobState.PAUSED: "Paused: it holds its place until you press Unpause (or Stop).",
+              JobState.QUEUED: "It starts by itself when the job ahead of it ends.",
+              JobState.STARTING: "Loading data and building the networks."}.get(snap.state)
+    if footer:
+        st.caption(f"Updated {time.strftime('%H:%M:%S')} · trained {format_duration(latest.get('elapsed'))}. {footer}")
 
 
 def live_panel(job: TrainingJob) -> None:

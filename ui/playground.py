@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 from typing import Any
 
@@ -11,6 +12,7 @@ from ganlab.toy import NOISES, OPTIMIZERS, TOY_LOSSES, TOY_PRESETS, ToyConfig, T
 from ganlab.toy.divergence import known_modes, modes_covered
 from ganlab.toy.points import list_toy2d, toy2d_descriptions
 from ui import playground_figures as figures
+from ui.playground_image import field_png
 from ui.widgets import show_error
 
 P = "playground."
@@ -19,7 +21,8 @@ PRESET, SOURCE, DIST, UPLOAD, CANVAS = P + "preset", P + "source", P + "distribu
 SPEED, SHOW, FIELD = P + "speed", P + "show", P + "field"  # FIELD: the heat-map chart's stable key (e2e hook)
 BUILT_IN, DRAW, CSV = "Built-in", "Draw", "Upload CSV"
 CUSTOM_PRESET = "(your own settings)"
-TICK_SECONDS = 0.5  # refresh period while playing; each refresh runs `speed` iterations
+TICK_SECONDS = 0.25  # refresh period of the plane while playing; each refresh runs `speed` iterations
+CURVES_SECONDS = 1.5  # the loss and divergence curves refresh less often (re-sent plotly charts blink)
 LRS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 1e-1)
 WIDTHS = (4, 8, 16, 32, 64, 128, 256)
 BATCHES = (32, 64, 128, 256, 512, 1024)
@@ -27,7 +30,7 @@ LOSS_LABELS = {"bce": "BCE (non-saturating)", "lsgan": "LSGAN (least squares)", 
 DEFAULTS: dict[str, Any] = {  # widget key (after P) -> initial value, the ToyConfig defaults in widget form
     "source": BUILT_IN, "distribution": "ring", "z_dim": 2, "noise": "gaussian", "g_layers": 2, "g_width": 64,
     "d_layers": 2, "d_width": 64, "loss": "bce", "gp_lambda": 10.0, "optimizer": "adam", "lr_g": 1e-3,
-    "lr_d": 1e-3, "d_steps": 1, "g_steps": 1, "batch": 256, "seed": 0, "speed": 5,
+    "lr_d": 1e-3, "d_steps": 1, "g_steps": 1, "batch": 256, "seed": 0, "speed": 8,
 }
 
 
@@ -198,9 +201,11 @@ def _diverged(trainer: ToyTrainer) -> bool:
     return any(isinstance(v, float) and not math.isfinite(v) for k, v in last.items() if k.startswith("loss"))
 
 
-def _live_body() -> None:
+def _field_body() -> None:
+    """The plane and its numbers: trains `speed` iterations per refresh while playing."""
     trainer: ToyTrainer = st.session_state[TRAINER]
-    if st.session_state[PLAYING]:
+    playing = st.session_state[PLAYING]
+    if playing:
         _guarded(lambda: trainer.run(st.session_state[SPEED]))
         if _diverged(trainer):
             st.session_state[PLAYING] = False
@@ -219,18 +224,31 @@ def _live_body() -> None:
         covered = modes_covered(trainer.generated(1000), centres, radius=0.2)
         m[4].metric("Modes covered", f"{covered} / {len(centres)}",
                     help="Modes holding at least 2% of the generated points within 0.2 of their centre")
-    view, curves = st.columns([3, 2], gap="medium")
-    with view:
-        layers = st.session_state[SHOW]
-        st.plotly_chart(figures.field_figure(trainer, layers), key=FIELD, config={"displaylogo": False})
-    with curves:
-        losses, divergences = figures.history_figures(trainer)
-        st.plotly_chart(losses, key=P + "losses")
-        st.plotly_chart(divergences, key=P + "divergences")
+    layers = st.session_state[SHOW]
+    with st.container(key=P + "view"):
+        if playing:  # an image swaps in place several times a second; pause for the hoverable chart
+            # Inline (a data URI): the new picture replaces the old in one paint, with no fetch in between.
+            data = base64.b64encode(field_png(trainer, layers)).decode()
+            st.html(f'<img alt="the plane" width="560" height="560" src="data:image/png;base64,{data}">')
+            st.caption("Green: D says real · purple: D says generated · dots: real (green) and generated (purple) "
+                       "· lines: G's manifold · arrows: where G's gradient moves its samples. Pause to hover.")
+        else:
+            st.plotly_chart(figures.field_figure(trainer, layers), key=FIELD, config={"displaylogo": False})
+
+
+def _curves_body() -> None:
+    trainer: ToyTrainer = st.session_state[TRAINER]
+    losses, divergences = figures.history_figures(trainer)
+    st.plotly_chart(losses, key=P + "losses")
+    st.plotly_chart(divergences, key=P + "divergences")
 
 
 def live_view() -> None:
-    """The training view as a fragment that re-runs every TICK_SECONDS while playing (never while paused)."""
+    """The plane (refreshed every TICK_SECONDS while playing) beside the curves (every CURVES_SECONDS)."""
     st.pills("Show", figures.LAYERS, selection_mode="multi", key=SHOW)
-    every = TICK_SECONDS if st.session_state[PLAYING] else None
-    st.fragment(_live_body, run_every=every)()
+    playing = st.session_state[PLAYING]
+    view, curves = st.columns([3, 2], gap="medium")
+    with view:
+        st.fragment(_field_body, run_every=TICK_SECONDS if playing else None)()
+    with curves:
+        st.fragment(_curves_body, run_every=CURVES_SECONDS if playing else None)()

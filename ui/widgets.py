@@ -125,22 +125,43 @@ def dataset_preview(name: str, size: int, channels: int, path: str, subset: str,
     return np.asarray(grid.convert("RGB")), preview.count, preview.class_names, preview.skipped
 
 
-def show_dataset_preview(name: str, size: int, channels: int, path: str, subset: str, fit: str = "crop") -> int | None:
-    """Draw the preview grid and image count; returns the count, or None after showing the error."""
-    if name in ("folder", "zip") and not str(path).strip():
-        st.info("Enter a folder path (or upload a zip) to preview the images.")
-        return None
+def dataset_preview_or_error(form: dict[str, Any]) -> tuple[tuple | None, str | None]:
+    """The (cached) preview of the form's dataset, or why there is none: the same check that enables Start."""
+    name, path = form["dataset"], str(form.get("data_path") or "")
+    if name in ("folder", "zip") and not path.strip():
+        return None, "give the folder (or zip) of images to train on"
     try:
-        grid, count, classes, skipped = dataset_preview(name, size, channels, path, subset, fit)
+        return dataset_preview(name, int(form["img_size"]), int(form["channels"]), path, str(form["data_subset"]),
+                               str(form.get("fit") or "crop")), None
     except Exception as exc:  # noqa: BLE001 - any loading problem becomes a message, never a traceback
-        show_error(exc, hint="Check the path or choose another dataset; offline, use digits, emoji, "
-                             "or a local folder.")
-        return None
+        return None, error_text(exc)
+
+
+def show_dataset_preview(preview: tuple | None, problem: str | None) -> None:
+    """Draw the preview grid and image count, or the problem with what to do."""
+    if preview is None:
+        if problem and problem.startswith("give the folder"):
+            st.info("Enter a folder path (or upload a zip) to preview the images.")
+        else:
+            show_error(problem or "no preview", hint="Check the path or choose another dataset; offline, use "
+                                                     "digits, emoji, or a local folder.")
+        return
+    grid, count, classes, skipped = preview
     show_grid(grid, caption=f"{count:,} images" + (f" · {len(classes)} classes" if classes else ""))
     if skipped:  # files the loader left out, with why (first few)
         with st.expander(f"{len(skipped)} unusable files skipped in the preview"):
             st.text("\n".join(skipped))
-    return count
+
+
+def scroll_into_view(key: str) -> None:
+    """Scroll the element created with key=... to the top of the window (feedback where the eye is)."""
+    selector = f".st-key-{key.replace('.', '-')}"
+    st.html(f"""<script>
+      (() => {{ let tries = 0; const go = () => {{ const el = window.parent.document.querySelector("{selector}")
+                                                  || document.querySelector("{selector}");
+        if (el) {{ el.scrollIntoView({{block: "start"}}); }} else if (tries++ < 40) {{ setTimeout(go, 50); }} }};
+        setTimeout(go, 50); }})();
+    </script>""", unsafe_allow_javascript=True)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading generator…")

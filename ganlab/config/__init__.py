@@ -17,11 +17,12 @@ from ganlab.config.training import (
     LOSSES,
     PRECISIONS,
     TrainConfig,
+    config_errors,
     field_help,
 )
 
 __all__ = [
     "ARCHS", "ARCH_RECIPES", "ConfigError", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES",
     "MAX_MLP_LAYERS", "ModelConfig", "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config",
-    "field_help", "get_preset", "recipe",
+    "config_errors", "field_help", "get_preset", "recipe",
 ]

@@ -11,7 +11,11 @@ from typing import Any
 
 
 class ConfigError(ValueError):
-    """A configuration value a user supplied is not allowed; the message names it."""
+    """A configuration value a user supplied is not allowed; the message names it (and `field` holds its name)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def option(default: Any, help: str) -> Any:  # noqa: A002 - "help" is the word argparse and Streamlit use
@@ -26,7 +30,7 @@ def field_help(cls: type) -> dict[str, str]:
 
 def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not allowed; choose one of: {', '.join(map(str, allowed))}")
+        raise ConfigError(f"{name}={value!r} is not allowed; choose one of: {', '.join(map(str, allowed))}", field=name)
 
 
 def is_number(value: Any) -> bool:
@@ -36,17 +40,17 @@ def is_number(value: Any) -> bool:
 
 def check_int_range(name: str, value: Any, low: int, high: int) -> None:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}")
+        raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}", field=name)
 
 
 def check_float_range(name: str, value: Any, low: float, high: float) -> None:
     if not is_number(value) or not math.isfinite(value) or not low <= value <= high:
-        raise ConfigError(f"{name}={value!r} must be a number from {low} to {high}")
+        raise ConfigError(f"{name}={value!r} must be a number from {low} to {high}", field=name)
 
 
 def check_positive(name: str, value: Any, upper: float) -> None:
     if not is_number(value) or not math.isfinite(value) or not 0 < value <= upper:
-        raise ConfigError(f"{name}={value!r} must be a number greater than 0 and at most {upper}")
+        raise ConfigError(f"{name}={value!r} must be a number greater than 0 and at most {upper}", field=name)
 
 
 def to_jsonable(obj: Any) -> dict[str, Any]:
@@ -59,7 +63,7 @@ def to_jsonable(obj: Any) -> dict[str, Any]:
 
 def _coerce_int(name: str, value: Any) -> int:
     if isinstance(value, bool):
-        raise ConfigError(f"{name}={value!r} must be a whole number")
+        raise ConfigError(f"{name}={value!r} must be a whole number", field=name)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
@@ -69,7 +73,7 @@ def _coerce_int(name: str, value: Any) -> int:
             pass
     if isinstance(value, int):
         return value
-    raise ConfigError(f"{name}={value!r} must be a whole number")
+    raise ConfigError(f"{name}={value!r} must be a whole number", field=name)
 
 
 def coerce(name: str, value: Any, annotation: Any) -> Any:
@@ -79,25 +83,25 @@ def coerce(name: str, value: Any, annotation: Any) -> Any:
             return value
         if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
             return value.lower() in ("true", "1", "yes")
-        raise ConfigError(f"{name}={value!r} must be true or false")
+        raise ConfigError(f"{name}={value!r} must be true or false", field=name)
     if annotation is int:
         return _coerce_int(name, value)
     if annotation is float:
         if isinstance(value, bool):
-            raise ConfigError(f"{name}={value!r} must be a number")
+            raise ConfigError(f"{name}={value!r} must be a number", field=name)
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{name}={value!r} must be a number") from None
+            raise ConfigError(f"{name}={value!r} must be a number", field=name) from None
     if annotation is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{name}={value!r} must be text")
+            raise ConfigError(f"{name}={value!r} must be text", field=name)
         return value
     if typing.get_origin(annotation) is tuple:
         if isinstance(value, str):
             value = [v for v in value.replace(" ", "").split(",") if v]
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{name}={value!r} must be a list of whole numbers, e.g. 256,512")
+            raise ConfigError(f"{name}={value!r} must be a list of whole numbers, e.g. 256,512", field=name)
         return tuple(_coerce_int(name, v) for v in value)
     return value
 

@@ -24,9 +24,10 @@ MAX_MLP_LAYERS = 16  # hidden layers of an MLP generator; deeper plain MLPs do n
 def check_mlp_hidden(value: Any) -> None:
     """One to MAX_MLP_LAYERS positive layer sizes (a huge count of tiny layers would take minutes to build)."""
     if not value or any(int(h) < 1 for h in value):
-        raise ConfigError(f"mlp_hidden={value!r}: give one or more positive layer sizes")
+        raise ConfigError(f"mlp_hidden={value!r}: give one or more positive layer sizes", field="mlp_hidden")
     if len(value) > MAX_MLP_LAYERS:
-        raise ConfigError(f"mlp_hidden has {len(value)} layers; give at most {MAX_MLP_LAYERS} layer sizes")
+        raise ConfigError(f"mlp_hidden has {len(value)} layers; give at most {MAX_MLP_LAYERS} layer sizes",
+                          field="mlp_hidden")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class ModelConfig:
         elif self.img_size not in DCGAN_SIZES:
             raise ConfigError(
                 f"img_size={self.img_size} is not supported by {self.arch}; "
-                f"choose one of: {', '.join(map(str, DCGAN_SIZES))}"
+                f"choose one of: {', '.join(map(str, DCGAN_SIZES))}", field="img_size",
             )
 
     @property

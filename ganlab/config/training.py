@@ -78,7 +78,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset:
-            raise ConfigError(f"dataset={self.dataset!r}: give a dataset name")
+            raise ConfigError(f"dataset={self.dataset!r}: give a dataset name", field="dataset")
         check_choice("arch", self.arch, ARCHS)
         check_choice("loss", self.loss, LOSSES)
         check_choice("d_norm", self.d_norm, D_NORMS)
@@ -95,7 +95,8 @@ class TrainConfig:
         check_float_range("epochs", self.epochs, 0.0, 1e6)
         check_int_range("max_steps", self.max_steps, 0, 10**9)
         if self.epochs <= 0 and self.max_steps <= 0:
-            raise ConfigError(f"epochs={self.epochs} and max_steps={self.max_steps}: set epochs > 0 or max_steps > 0")
+            raise ConfigError(f"epochs={self.epochs} and max_steps={self.max_steps}: set epochs > 0 or max_steps > 0",
+                              field="max_steps")
         check_float_range("ema", self.ema, 0.0, 0.99999)
         check_float_range("gp_lambda", self.gp_lambda, 0.0, 1e4)
         check_int_range("d_steps", self.d_steps, 1, 100)
@@ -109,7 +110,7 @@ class TrainConfig:
         check_int_range("num_samples", self.num_samples, 1, 1024)
         check_int_range("quality_every", self.quality_every, 0, 10**9)
         if self.name and (len(self.name) > 80 or any(c in self.name for c in "/\\\0")):
-            raise ConfigError(f"name={self.name!r}: use at most 80 characters and no slashes")
+            raise ConfigError(f"name={self.name!r}: use at most 80 characters and no slashes", field="name")
         # The model part validates image size vs architecture and the widths.
         self.model_config(num_classes=0, channels=max(self.channels, 1))
 
@@ -189,3 +190,27 @@ def _migrate(data: Any) -> Any:
 def field_help() -> dict[str, str]:
     """Help text per TrainConfig field (the CLI's --help and the Train form's tooltips)."""
     return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(TrainConfig)}
+
+
+def config_errors(values: dict[str, Any]) -> dict[str, str]:
+    """Every problem of a set of field values, by field ("" for whole-config problems): what a form shows.
+
+    TrainConfig stops at its first error; here each bad field is reported, then set to its default so the
+    fields after it are checked too.
+    """
+    errors: dict[str, str] = {}
+    trial = dict(values)
+    defaults = TrainConfig().to_dict()
+    for _ in range(len(defaults) + 1):
+        try:
+            TrainConfig.from_dict(trial)
+            return errors
+        except ConfigError as exc:
+            if exc.field in errors:  # still wrong with that field at its default: the cause lies elsewhere
+                return errors
+            field = exc.field if exc.field in defaults else ""
+            errors[field] = str(exc)
+            if not field:
+                return errors
+            trial[field] = defaults[field]
+    return errors

@@ -93,8 +93,13 @@ def _write_model(data: dict[str, Any], source: str, weights: Path, use_ema: bool
     atomic_write_bytes(weights.with_suffix(".json"), json.dumps(card, indent=2).encode())
 
 
+# Gallery order: the sharpest pictures first (a card's own "showcase" number wins); unlisted models follow by name.
+SHOWCASE = {"fashion-cdcgan": 1, "fashion-dcgan": 2, "emoji-dcgan": 3, "fashion-wgangp": 4, "fashion-mlp": 5,
+            "digits-dcgan": 9}
+
+
 def list_pretrained(folder: Path | None = None) -> list[dict[str, Any]]:
-    """Model cards of the shipped generators (those with both files), sorted by name."""
+    """Model cards of the shipped generators (those with both files), best-looking first."""
     folder = Path(folder) if folder else paths.pretrained_dir()
     cards = []
     for card_path in sorted(folder.glob("*.json")):
@@ -108,4 +113,10 @@ def list_pretrained(folder: Path | None = None) -> list[dict[str, Any]]:
             card = {"name": card_path.stem}
         card["path"] = str(card_path.with_suffix(".safetensors"))
         cards.append(card)
-    return cards
+
+    def rank(card: dict[str, Any]) -> tuple[float, str]:
+        name = str(card.get("name", ""))
+        showcase = card.get("showcase", SHOWCASE.get(name, 50))
+        return (float(showcase) if isinstance(showcase, (int, float)) else 50.0, name)
+
+    return sorted(cards, key=rank)

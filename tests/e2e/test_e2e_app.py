@@ -375,3 +375,70 @@ def test_playground_heatmap_changes_after_one_step(page) -> None:
         settle(page)
         scroll_to_top_of(page, ".st-key-playground-show")
         shot(page, "playground")
+
+
+def in_viewport(page, css: str) -> bool:
+    """Whether the top of the element is on screen (no scrolling by the test)."""
+    return page.evaluate("""(css) => { const el = document.querySelector(css); if (!el) return false;
+        const r = el.getBoundingClientRect(); return r.top >= -5 && r.top < window.innerHeight - 40; }""", css)
+
+
+def start_disabled(page) -> bool:
+    return page.locator(".st-key-train-start button").first.is_disabled()
+
+
+def test_the_form_never_lies_feedback_is_where_the_eye_is_and_a_reload_keeps_everything(page) -> None:
+    open_page(page, "Train")
+    choose(page, "Dataset", "digits")
+    type_into(page, "Batch size", 0)  # out of range: kept as typed, refused beside the field, Start off
+    page.get_by_text("batch_size=0 must be a whole number from 1").first.wait_for()
+    assert start_disabled(page)
+    type_into(page, "Batch size", 32)
+    assert not start_disabled(page)
+    choose(page, "Dataset", "folder")
+    type_into(page, "Image folder path", "/no/such/folder")
+    page.get_by_text("does not exist").first.wait_for()
+    assert start_disabled(page)
+    assert page.locator("[data-testid='stSidebar']").get_by_text("No jobs yet").count() == 1  # nothing queued
+    choose(page, "Dataset", "digits")
+    fill_form(page, {"Image size (px)": "16", "G width (channels)": 16, "D width (channels)": 16,
+                     "Max steps (0 = use epochs)": 100_000, "Quality (FID) every (0 = off)": 0,
+                     "Run name (optional)": "e2e-eye"})
+    start = page.locator(".st-key-train-start button").first
+    start.scroll_into_view_if_needed()
+    assert not in_viewport(page, ".st-key-live_area"), "the panel area should be off screen before Start"
+    start.click()
+    page.wait_for_selector(LOSS_CHART, timeout=120_000)
+    page.wait_for_timeout(1000)
+    assert in_viewport(page, ".st-key-live_area"), "after Start the live panel must be in view without scrolling"
+    wait_state(page, "running")
+    # A reload mid-training: the running job is shown, and the form kept what was typed.
+    page.reload()
+    page.wait_for_selector(CONNECTED)
+    page.wait_for_selector("[data-testid='stMain'] h1")
+    settle(page)
+    assert wait_state(page, "running", "paused") == "running"
+    assert page.locator("input[aria-label='Batch size']").input_value() == "32"
+    assert page.locator("input[aria-label='Run name (optional)']").input_value() == "e2e-eye"
+    click_key(page, "job.stop")
+    wait_state(page, "stopped", "finished", timeout=120_000)
+
+
+def test_playground_plays_without_blank_frames(page) -> None:
+    open_page(page, "Playground")
+    page.wait_for_selector(HEATMAP)
+    click_key(page, "playground.play")
+    page.wait_for_selector(".st-key-playground-view img")
+    page.wait_for_timeout(1500)
+    first = int(page.locator("[data-testid='stMetricValue']").first.inner_text().replace(",", ""))
+    shown, frames, started = 0, 0, time.monotonic()
+    while time.monotonic() - started < 5.0:
+        frames += 1
+        shown += page.evaluate("""() => { const img = document.querySelector('.st-key-playground-view img');
+            return !!img && img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 100; }""")
+        page.wait_for_timeout(100)
+    elapsed = time.monotonic() - started
+    last = int(page.locator("[data-testid='stMetricValue']").first.inner_text().replace(",", ""))
+    click_key(page, "playground.pause")
+    print(f"playground: {shown}/{frames} frames showed the plane; {(last - first) / elapsed:.1f} iterations/s")
+    assert shown >= 0.9 * frames, f"only {shown} of {frames} sampled frames showed the plane"
