@@ -58,7 +58,7 @@ def main() -> int:
         started = time.time()
         last = [0.0]
 
-        def progress(event, trainer=trainer, last=last):
+        def progress(event, trainer=trainer, last=last, name=name):
             if event.kind == "log" and time.time() - last[0] > 30:
                 last[0] = time.time()
                 print(f"{name}: step {event.step}/{trainer.total_steps} {event.record}", flush=True)

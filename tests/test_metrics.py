@@ -24,6 +24,7 @@ from ganlab.metrics import (
     mmd2_unbiased,
     read_card,
 )
+from tests.helpers import skip_without_fashion
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +43,8 @@ def script():
 
 @pytest.fixture(scope="module")
 def fashion_test(script):
-    """Fashion-MNIST t10k: (images uint8 (10000, 1, 28, 28), labels)."""
+    """Fashion-MNIST t10k: (images uint8 (10000, 1, 28, 28), labels); skips without Debian's dataset-fashion-mnist."""
+    skip_without_fashion(script.FASHION_DIR)
     return script.load_split("fashion-mnist", "test")
 
 
@@ -204,6 +206,8 @@ def test_extractor_shapes_any_size_and_channels(fashion, shape):
 
 @pytest.mark.parametrize("name", ["digits", "fashion-mnist"])
 def test_extractor_reproduces_card_accuracy(script, name):
+    if name == "fashion-mnist":
+        skip_without_fashion(script.FASHION_DIR)
     extractor = get_extractor(name, 1, 28)
     card = read_card(name)
     images, labels = script.load_split(name, "test")

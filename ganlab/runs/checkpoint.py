@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import json
-import os
 import pickle
 import re
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ganlab.nets import build_generator
-
 from ganlab.config import ModelConfig
 from ganlab.files import atomic_write_bytes
+from ganlab.nets import build_generator
 
 FORMAT = "ganlab-checkpoint-v1"
 

@@ -11,10 +11,10 @@ from typing import Any
 import torch
 
 from ganlab import paths
-from ganlab.files import atomic_write_bytes
-from ganlab.runs.checkpoint import build_from_state, load_checkpoint
 from ganlab.config import ModelConfig
+from ganlab.files import atomic_write_bytes
 from ganlab.nets import recalibrate_batchnorm
+from ganlab.runs.checkpoint import build_from_state, load_checkpoint
 
 
 def machine_description() -> str:

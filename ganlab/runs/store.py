@@ -8,15 +8,16 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from PIL import Image
 
 from ganlab import paths
-from ganlab.files import atomic_write_bytes
 from ganlab.config import ConfigError, TrainConfig
+from ganlab.files import atomic_write_bytes
 
 ACTIVE_STATES = ("starting", "running", "paused")
 HEARTBEAT_STALE_S = 120.0  # a "running" run whose status was not touched for this long was interrupted
