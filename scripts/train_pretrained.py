@@ -68,13 +68,14 @@ def main() -> int:
             trainer = resume_trainer(run, config_overrides=CONTINUE[name])
             trainer.run(lambda event, trainer=trainer, last=last: progress(event, trainer, last))
         wall = time.time() - started
-        export_generator(run.latest_checkpoint, name, out_dir=Path(args.out) if args.out else None, card_extra={
+        export_generator(run.latest_checkpoint, name, out_dir=Path(args.out) if args.out else None, overwrite=True, card_extra={
             "wall_clock_seconds": round(wall, 1),
             "machine": machine_description(),
             "precision": trainer.hardware.precision,
             "device": trainer.hardware.device.type,
             "command": f"python scripts/train_pretrained.py {name}",
             "run": run.id,
+            "licence": "MIT",  # the weights, like the code (the card also names the data's licence)
         })
         print(f"{name}: exported after {wall:.0f} s ({trainer.step} steps)", flush=True)
     return 0

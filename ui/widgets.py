@@ -50,6 +50,17 @@ def show_grid(
     st.image(pil, caption=caption or None, output_format="PNG", width=width)
 
 
+def png_download(image: np.ndarray | Image.Image | str | Path, file_name: str, *, key: str,
+                 label: str = "Download PNG", min_width: int = 256) -> None:
+    """A download button for an image as shown by show_grid (same nearest-neighbour upscale, lossless PNG).
+
+    The PNG is encoded only when the button is clicked (a callable), not on every slider move.
+    """
+    pil = as_pil(image)
+    st.download_button(label, lambda: media.png_bytes(media.upscale_nearest(pil, min_width)), file_name, "image/png",
+                       key=key, on_click="ignore", icon=":material/download:")
+
+
 def error_text(exc_or_message: BaseException | str) -> str:
     """A one-paragraph, traceback-free message for a user-facing error."""
     if isinstance(exc_or_message, BaseException):

@@ -6,15 +6,21 @@ import json
 import platform
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from ganlab import paths
 from ganlab.config import ModelConfig
+from ganlab.data.licences import data_licence
 from ganlab.files import atomic_write_bytes
 from ganlab.nets import recalibrate_batchnorm
 from ganlab.runs.checkpoint import build_from_state, load_checkpoint
+
+if TYPE_CHECKING:
+    from ganlab.runs.store import Run
+
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model's name is its file stem
 
 
 def machine_description() -> str:
@@ -32,14 +38,30 @@ def machine_description() -> str:
     return f"{cpu}{gpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
-def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None, use_ema: bool = True,
-                     card_extra: dict[str, Any] | None = None) -> Path:
-    """Write <name>.safetensors (fp16 weights, loaded back as fp32) and <name>.json from a checkpoint."""
-    from safetensors.torch import save_file
+class ExportError(ValueError):
+    """A model name that cannot be used (bad characters, or taken and not to be replaced)."""
 
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
-        raise ValueError(f"name={name!r}: use 1-64 letters, digits, '-', '_' or '.' (it becomes a file name)")
+
+def check_model_name(name: str, out_dir: Path, *, overwrite: bool = False) -> None:
+    """Raise ExportError unless name is a safe file stem that is free in out_dir (or may be replaced)."""
+    if not MODEL_NAME.fullmatch(name):
+        raise ExportError(f"name={name!r}: use 1-64 letters, digits, '-', '_' or '.' (it becomes a file name)")
+    taken = [p.name for p in (out_dir / f"{name}.safetensors", out_dir / f"{name}.json") if p.exists()]
+    if taken and not overwrite:
+        raise ExportError(f"a model named {name!r} already exists in {out_dir} ({', '.join(taken)}); "
+                          "choose another name, or replace it (--force on the command line)")
+
+
+def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None, use_ema: bool = True,
+                     card_extra: dict[str, Any] | None = None, overwrite: bool = False) -> Path:
+    """Write <name>.safetensors (fp16 weights, loaded back as fp32) and <name>.json from a checkpoint.
+
+    An existing model of that name is only replaced with overwrite=True; both files are written atomically.
+    """
+    from safetensors.torch import save
+
     out_dir = Path(out_dir) if out_dir else paths.pretrained_dir()
+    check_model_name(name, out_dir, overwrite=overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = load_checkpoint(checkpoint)
     use = bool(use_ema and data.get("ema"))
@@ -51,11 +73,13 @@ def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None
     # fp16 halves the files (the 40 MB budget); sampling quality is unaffected after upcasting.
     tensors = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
     weights = out_dir / f"{name}.safetensors"
-    save_file(tensors, str(weights), metadata={"name": name, "format": "ganlab-generator-v1"})
+    atomic_write_bytes(weights, save(tensors, metadata={"name": name, "format": "ganlab-generator-v1"}))
     train_config = data["train_config"]
+    dataset = data.get("dataset", train_config.get("dataset"))
     card = {
         "name": name,
-        "dataset": data.get("dataset", train_config.get("dataset")),
+        "dataset": dataset,
+        **data_licence(str(dataset or "")),
         "architecture": train_config["arch"],
         "loss": train_config["loss"],
         "model_config": data["model_config"],
@@ -70,6 +94,23 @@ def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None
     }
     atomic_write_bytes(out_dir / f"{name}.json", json.dumps(card, indent=2).encode())
     return weights
+
+
+def suggest_model_name(run: Run) -> str:
+    """A valid, readable model name for a run: its display name with other characters turned into '-'."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", run.display_name).strip("-._")[:64]
+    return name if MODEL_NAME.fullmatch(name) else run.id
+
+
+def export_run(run: Run, name: str, *, use_ema: bool = True, overwrite: bool = False,
+               out_dir: Path | None = None) -> Path:
+    """Export the generator of a run's latest checkpoint as a model (the Runs page's Export button)."""
+    checkpoint = run.latest_checkpoint
+    if checkpoint is None:
+        raise ExportError(f"run {run.id} has no checkpoint yet: it saves one every checkpoint_every steps "
+                          "and when it stops")
+    return export_generator(checkpoint, name, out_dir=out_dir, use_ema=use_ema, overwrite=overwrite,
+                            card_extra={"run": run.id})
 
 
 def list_pretrained(folder: Path | None = None) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from PIL import Image
 from ganlab import paths
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.files import atomic_write_bytes
+from ganlab.runs import tensorboard
 
 ACTIVE_STATES = ("starting", "running", "paused")
 HEARTBEAT_STALE_S = 120.0  # a "running" run whose status was not touched for this long was interrupted
@@ -112,6 +113,7 @@ class Run:
             return
         with open(self.metrics_path, "a", encoding="utf-8") as fh:
             fh.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+        tensorboard.log_records(self.path, records)
 
     def read_metrics(self) -> list[dict[str, Any]]:
         """All metric records; a line cut short by a crash is skipped, not fatal."""
@@ -134,6 +136,7 @@ class Run:
         if self.metrics_path.is_file() and (len(kept) != len(records) or not self._metrics_end_clean()):
             text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept)
             atomic_write_bytes(self.metrics_path, text.encode())
+        tensorboard.mark_restart(self.path, after_step)
 
     def _metrics_end_clean(self) -> bool:
         with open(self.metrics_path, "rb") as fh:
@@ -171,6 +174,7 @@ class Run:
         image.save(buffer, format="PNG")
         path = self.samples_dir / f"step_{step:06d}.png"
         atomic_write_bytes(path, buffer.getvalue())
+        tensorboard.log_image(self.path, step, buffer.getvalue(), image.size, image.mode)
         return path
 
 
