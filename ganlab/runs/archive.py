@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -73,13 +74,16 @@ def write_run_zip(run: Run, out: BinaryIO, limit: int = RUN_ZIP_LIMIT) -> RunZip
     with zipfile.ZipFile(out, "w") as archive:
         for path, name in plan.members:
             compression = zipfile.ZIP_STORED if path.suffix in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
-            info = zipfile.ZipInfo.from_file(path, name)
-            info.compress_type = compression
-            remaining = path.stat().st_size  # a file that grows meanwhile (metrics of a live run) is cut here
-            with open(path, "rb") as src, archive.open(info, "w", force_zip64=remaining > 2**31) as dst:
-                while remaining > 0 and (chunk := src.read(min(CHUNK, remaining))):
-                    dst.write(chunk)
-                    remaining -= len(chunk)
+            with open(path, "rb") as src:
+                # The size of the version opened: a checkpoint replaced meanwhile (atomic rename) is still read
+                # whole from this handle, and a file that grows (metrics of a live run) is cut at this size.
+                remaining = os.fstat(src.fileno()).st_size
+                info = zipfile.ZipInfo.from_file(path, name)
+                info.compress_type = compression
+                with archive.open(info, "w", force_zip64=remaining > 2**31) as dst:
+                    while remaining > 0 and (chunk := src.read(min(CHUNK, remaining))):
+                        dst.write(chunk)
+                        remaining -= len(chunk)
         archive.writestr(f"{run.id}/README.txt", plan.note(), compress_type=zipfile.ZIP_DEFLATED)
     return plan
 
