@@ -51,6 +51,13 @@ def to_pil(image: Tensor) -> Image.Image:
     return Image.fromarray(_hwc(image))
 
 
+def png_bytes(image: Image.Image) -> bytes:
+    """A PIL image as lossless PNG bytes (downloads of grids and single samples)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def upscale_nearest(img: Image.Image, min_side: int) -> Image.Image:
     """Integer nearest-neighbour upscale until the shorter side is at least min_side (tiny images stay sharp)."""
     factor = math.ceil(min_side / max(1, min(img.size)))

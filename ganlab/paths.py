@@ -35,13 +35,27 @@ def cache_dir() -> Path:
 
 
 def repo_root() -> Path:
-    """The checkout this package lives in (for pretrained/ and feature extractors)."""
+    """The checkout this package lives in (scripts, docs); for an installed package, the folder above ganlab/."""
     return Path(__file__).resolve().parent.parent
 
 
+def shipped_dir() -> Path:
+    """The models and feature extractors that come with GAN Lab.
+
+    An installed package carries them as package data in ganlab/pretrained/ (pyproject.toml maps the checkout's
+    top-level pretrained/ folder there); a checkout uses pretrained/ itself.
+    """
+    installed = Path(__file__).resolve().parent / "pretrained"
+    return installed if installed.is_dir() else repo_root() / "pretrained"
+
+
 def pretrained_dir() -> Path:
-    """Folder with the shipped generators (<name>.safetensors + <name>.json)."""
-    return repo_root() / "pretrained"
+    """Folder with the generators to list and to export into (<name>.safetensors + <name>.json).
+
+    $GANLAB_PRETRAINED when set (e.g. a writable folder for an installed package), else the shipped models.
+    """
+    override = os.environ.get("GANLAB_PRETRAINED")
+    return Path(override).expanduser() if override else shipped_dir()
 
 
 def app_token() -> str:

@@ -1,4 +1,4 @@
-"""Runs page: every run on disk, side-by-side comparison, and resume / rename / delete."""
+"""Runs page: every run on disk, side-by-side comparison, and resume / rename / export / download / delete."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ganlab.train import extra_steps_overrides
 from ui import state as ui_state
 from ui.charts import loss_figure
 from ui.jobs import get_manager
+from ui.run_exports import export_panel, run_download
 from ui.runs import cached_metrics, live_states, run_row, run_state
 from ui.sidebar import page
 from ui.state import keep_valid
@@ -173,10 +174,14 @@ keep_valid(MANAGE, by_id)
 picked = st.selectbox("Run", list(by_id), format_func=labels.get, key=MANAGE)
 run, state, label = by_id[picked], states[picked], labels[picked]
 st.caption(f"Status **{state}** · folder `{run.path}`")
-tab_resume, tab_rename, tab_delete = st.tabs(["Resume", "Rename", "Delete"])
+tab_resume, tab_rename, tab_export, tab_delete = st.tabs(["Resume", "Rename", "Export & download", "Delete"])
 with tab_resume:
     resume_panel(run, state, label)
 with tab_rename:
     rename_panel(run, label)
+with tab_export:
+    export_panel(run, label)
+    st.divider()
+    run_download(run)
 with tab_delete:
     delete_panel(run, state, label)

@@ -19,7 +19,7 @@ from ganlab.runs import is_live, list_runs
 from ui import explore
 from ui.sidebar import page
 from ui.state import keep_valid
-from ui.widgets import show_error, show_grid
+from ui.widgets import png_download, show_error, show_grid
 
 KIND, RUN, CKPT, EMA = "explore.kind", "explore.run", "explore.ckpt", "explore.ema"
 SEED, TRUNC, CLASS, GRID = "explore.seed", "explore.truncation", "explore.class", "explore.grid_seeds"
@@ -112,8 +112,10 @@ def explorer(key: explore.GenKey) -> None:
         st.button("Reset sliders", on_click=_reset_sliders, key="explore.reset")
     z = latent_point(seed, mc.z_dim, truncation, offsets, sigmas, directions, stds)
     with view:
-        image = loaded.generate(z, label)[0]  # (C, H, W) uint8
-        show_grid(media.to_pil(image), caption=f"seed {seed}", min_width=320)
+        image = media.to_pil(loaded.generate(z, label)[0])  # from (C, H, W) uint8
+        show_grid(image, caption=f"seed {seed}", min_width=320)
+        png_download(image, f"ganlab-seed-{seed}.png", key="explore.dl_image", label="Download image (PNG)",
+                     min_width=320)
     st.session_state[CURRENT] = {"gen": key, "z": z.tolist(), "label": label}
 
     text = st.text_input("Seed grid", "0-15", key=GRID, help="Seeds and ranges, e.g. 0-15 or 3,7,42-45.")
@@ -124,6 +126,7 @@ def explorer(key: explore.GenKey) -> None:
         show_error(exc, hint=f"Type up to {MAX_GRID} seeds like 0-15 or 3,7,42.")
     else:
         show_grid(grid, caption=f"seeds {text.strip()} (row by row) at truncation {truncation:g}", min_width=512)
+        png_download(grid, "ganlab-seed-grid.png", key="explore.dl_grid", label="Download grid (PNG)", min_width=512)
 
 
 @st.fragment

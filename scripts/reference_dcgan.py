@@ -20,6 +20,7 @@ from torch import nn  # noqa: E402
 from ganlab import paths  # noqa: E402
 from ganlab.bench.reference import ExampleLoop, make_loader  # noqa: E402
 from ganlab.data import open_dataset  # noqa: E402
+from ganlab.data.licences import data_licence  # noqa: E402
 from ganlab.metrics import evaluate_generator, get_extractor, real_feature_stats  # noqa: E402
 from ganlab.runs.export import list_pretrained, machine_description  # noqa: E402
 
@@ -51,6 +52,8 @@ def main() -> int:
                                 max_count=len(test)), n=10_000, seed=0)
     record = {
         "name": "reference-dcgan-fashion",
+        "licence": "MIT",
+        **data_licence("fashion-mnist"),
         "recipe": "pytorch/examples dcgan: 64 px, fp32, batch 64, Adam 2e-4 beta1 0.5, 1 epoch on Fashion-MNIST",
         "train_seconds": round(seconds, 1),
         "machine": machine_description(),

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from ganlab.data.licences import data_licence  # noqa: E402
 from ganlab.metrics.extractors import SmallCNN, extractors_dir  # noqa: E402
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -167,6 +168,8 @@ def train(name: str, seed: int, epochs: int | None = None) -> dict:
     card = {
         "name": name,
         "dataset": name,
+        "licence": "MIT",
+        **data_licence(name),
         "kind": "SmallCNN classifier; features = 128-d penultimate layer (after ReLU)",
         "arch": arch,
         "test_accuracy": round(accuracy(model, x_test, y_test, native_input_size(name)), 4),

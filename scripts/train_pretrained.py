@@ -60,7 +60,7 @@ def main() -> int:
         started = time.time()
         last = [0.0]
 
-        def progress(event, trainer=trainer, last=last):
+        def progress(event, trainer=trainer, last=last, name=name):
             if event.kind == "log" and time.time() - last[0] > 30:
                 last[0] = time.time()
                 print(f"{name}: step {event.step}/{trainer.total_steps} {event.record}", flush=True)
@@ -71,13 +71,14 @@ def main() -> int:
             trainer.run(lambda event, trainer=trainer, last=last: progress(event, trainer, last))
         recorder.record(RunState.FINISHED, step=trainer.step, total_steps=trainer.total_steps, elapsed=trainer.elapsed)
         wall = time.time() - started
-        export_generator(run.latest_checkpoint, name, out_dir=Path(args.out) if args.out else None, card_extra={
+        export_generator(run.latest_checkpoint, name, out_dir=Path(args.out) if args.out else None, overwrite=True, card_extra={
             "wall_clock_seconds": round(wall, 1),
             "machine": machine_description(),
             "precision": trainer.hardware.precision,
             "device": trainer.hardware.device.type,
             "command": f"python scripts/train_pretrained.py {name}",
             "run": run.id,
+            "licence": "MIT",  # the weights, like the code (the card also names the data's licence)
         })
         recorder.release()
         print(f"{name}: exported after {wall:.0f} s ({trainer.step} steps)", flush=True)

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
 import torch
 
 from ganlab.config import TrainConfig
 from ganlab.data import ImageDataset
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+
+# Optional system packages: tests that need one skip with this reason when it is absent (CI installs them all).
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")  # Debian/Ubuntu package dataset-fashion-mnist
+NO_FASHION = "Debian's dataset-fashion-mnist is not installed (apt install dataset-fashion-mnist)"
+NO_EMOJI_FONT = "no colour emoji font (apt install fonts-noto-color-emoji)"
+
+
+def have_fashion(folder: Path = DEBIAN_FASHION) -> bool:
+    """Whether the Fashion-MNIST IDX files (train and t10k) are in folder."""
+    return all((folder / f"{split}-images-idx3-ubyte.gz").is_file() for split in ("train", "t10k"))
+
+
+def skip_without_fashion(folder: Path = DEBIAN_FASHION) -> None:
+    """Skip the calling test (or fixture) with the reason when Fashion-MNIST is not installed."""
+    if not have_fashion(folder):
+        pytest.skip(NO_FASHION)
 
 
 def blobs_dataset(n: int = 96, size: int = 16, channels: int = 1, classes: int = 3, seed: int = 0) -> ImageDataset:
@@ -31,8 +54,6 @@ def tiny_config(**changes) -> TrainConfig:
 
 def open_page(page: str, timeout: float = 90):  # -> streamlit.testing.v1.AppTest (imported lazily: core tests skip it)
     """AppTest of one page as the app serves it: app.py is the entry point, `page` (e.g. "pages/2_Runs.py") runs."""
-    from pathlib import Path
-
     from streamlit.testing.v1 import AppTest
 
     app = Path(__file__).resolve().parent.parent / "app.py"

@@ -146,7 +146,7 @@ def test_export_refuses_an_existing_name_unless_forced_and_never_leaves_half_a_m
     run = _trained_run()
     export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path)
     before = (tmp_path / "tiny.safetensors").read_bytes()
-    with pytest.raises(ValueError, match="a model named 'tiny' already exists.*--force"):
+    with pytest.raises(ValueError, match="a model named .tiny. already exists"):
         export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path)
     real_replace = files.os.replace
 
@@ -157,11 +157,11 @@ def test_export_refuses_an_existing_name_unless_forced_and_never_leaves_half_a_m
 
     monkeypatch.setattr(files.os, "replace", crash_on_weights)
     with pytest.raises(OSError):
-        export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, force=True)
+        export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, overwrite=True)
     monkeypatch.undo()
     assert (tmp_path / "tiny.safetensors").read_bytes() == before  # the shipped model is intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.safetensors"]  # no temp files
-    export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, force=True, use_ema=False)
+    export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, overwrite=True, use_ema=False)
     assert [c["name"] for c in list_pretrained(tmp_path)] == ["tiny"]
 
 

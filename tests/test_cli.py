@@ -57,7 +57,7 @@ def test_cli_reports_bad_values_without_traceback(argv: list[str], message: str,
     assert list_runs() == []  # a refused command leaves no run folder behind
 
 
-@pytest.mark.parametrize("command", ["train", "resume", "sample", "morph", "runs", "export", "bench"])
+@pytest.mark.parametrize("command", ["train", "resume", "sample", "morph", "runs", "export", "tensorboard", "bench"])
 def test_cli_help_of_every_command_prints(command: str, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

@@ -14,11 +14,10 @@ from ganlab import paths
 from ganlab.data import find_emoji_font, open_dataset
 from ganlab.data import mnist as idx_mod
 from ganlab.data.mnist import FASHION_CLASSES, read_idx
+from tests.helpers import NO_EMOJI_FONT, NO_FASHION, have_fashion
 
-DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
-HAVE_FASHION = (DEBIAN_FASHION / "train-images-idx3-ubyte.gz").is_file()
+HAVE_FASHION = have_fashion()
 EMOJI_FONT = find_emoji_font()
-NO_FASHION = "Debian's dataset-fashion-mnist is not installed (apt install dataset-fashion-mnist)"
 
 
 def _write_idx(path: Path, array: np.ndarray) -> None:
@@ -95,7 +94,7 @@ def test_fashion_mnist_test_subset_resized_rgb():
     assert set(ds.labels.tolist()) == set(range(10))
 
 
-@pytest.mark.skipif(EMOJI_FONT is None, reason="no colour emoji font (apt install fonts-noto-color-emoji)")
+@pytest.mark.skipif(EMOJI_FONT is None, reason=NO_EMOJI_FONT)
 def test_emoji_faces_render_colourful_rgb():
     ds = open_dataset("emoji", size=32, max_images=40)
     assert ds.images.shape == (40, 3, 32, 32) and ds.labels is None and ds.num_classes == 0
@@ -105,7 +104,7 @@ def test_emoji_faces_render_colourful_rgb():
     assert spread > 10  # yellow faces: red and blue differ, so this is colour, not grey
 
 
-@pytest.mark.skipif(EMOJI_FONT is None, reason="no colour emoji font (apt install fonts-noto-color-emoji)")
+@pytest.mark.skipif(EMOJI_FONT is None, reason=NO_EMOJI_FONT)
 def test_emoji_background_colour_and_cache_hit(monkeypatch):
     first = open_dataset("emoji", size=16, subset="faces:black", max_images=10)
     assert torch.all(first.images[:, :, 0, 0] == 0)
@@ -116,7 +115,7 @@ def test_emoji_background_colour_and_cache_hit(monkeypatch):
     assert torch.equal(first.images, second.images)
 
 
-@pytest.mark.skipif(EMOJI_FONT is None, reason="no colour emoji font (apt install fonts-noto-color-emoji)")
+@pytest.mark.skipif(EMOJI_FONT is None, reason=NO_EMOJI_FONT)
 def test_emoji_greyscale_request_gives_one_channel():
     ds = open_dataset("emoji", size=16, channels=1, max_images=5)
     assert ds.images.shape == (5, 1, 16, 16)

@@ -24,6 +24,7 @@ from ganlab.metrics import (
     mmd2_unbiased,
     read_card,
 )
+from tests.helpers import NO_FASHION, have_fashion, skip_without_fashion
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +43,8 @@ def script():
 
 @pytest.fixture(scope="module")
 def fashion_test(script):
-    """Fashion-MNIST t10k: (images uint8 (10000, 1, 28, 28), labels)."""
+    """Fashion-MNIST t10k: (images uint8 (10000, 1, 28, 28), labels); skips without Debian's dataset-fashion-mnist."""
+    skip_without_fashion(script.FASHION_DIR)
     return script.load_split("fashion-mnist", "test")
 
 
@@ -202,7 +204,8 @@ def test_extractor_shapes_any_size_and_channels(fashion, shape):
     assert fashion(torch.randint(0, 256, shape, dtype=torch.uint8)).shape == (5, 128)
 
 
-@pytest.mark.parametrize("name", ["digits", "fashion-mnist"])
+@pytest.mark.parametrize("name", ["digits", pytest.param("fashion-mnist", marks=pytest.mark.skipif(
+    not have_fashion(), reason=NO_FASHION))])  # have_fashion() looks where scripts/train_extractors.py reads
 def test_extractor_reproduces_card_accuracy(script, name):
     extractor = get_extractor(name, 1, 28)
     card = read_card(name)

@@ -135,7 +135,7 @@ def test_precision_choices_are_those_of_the_device(app_manager) -> None:
     from ganlab.device import available_devices, resolve_device, supported_precisions
 
     at = open_train()
-    assert at.selectbox(key="cfg.device").options == ["auto (%s)" % available_devices()[0], *available_devices()]
+    assert at.selectbox(key="cfg.device").options == [f"auto ({available_devices()[0]})", *available_devices()]
     expected = ["auto", *supported_precisions(resolve_device("auto"))]
     assert at.selectbox(key="cfg.precision").options == expected
 

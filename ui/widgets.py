@@ -56,6 +56,15 @@ def png_bytes(image: np.ndarray | Image.Image | str | Path, min_width: int = 256
     buffer = io.BytesIO()
     media.upscale_nearest(as_pil(image), min_width).save(buffer, format="PNG")
     return buffer.getvalue()
+def png_download(image: np.ndarray | Image.Image | str | Path, file_name: str, *, key: str,
+                 label: str = "Download PNG", min_width: int = 256) -> None:
+    """A download button for an image as shown by show_grid (same nearest-neighbour upscale, lossless PNG).
+
+    The PNG is encoded only when the button is clicked (a callable), not on every slider move.
+    """
+    pil = as_pil(image)
+    st.download_button(label, lambda: media.png_bytes(media.upscale_nearest(pil, min_width)), file_name, "image/png",
+                       key=key, on_click="ignore", icon=":material/download:")
 
 
 def error_text(exc_or_message: BaseException | str) -> str:

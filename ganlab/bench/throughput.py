@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -154,7 +154,8 @@ def run_bench(iters: int = 8, repeats: int = 3, poll_seconds: float = 20.0, quic
                                   d_steps=5 if loss == "wgan-gp" else 1)
         mc = config.replace(precision="fp32").model_config(channels=channels)
 
-        def reference(fast: bool) -> float:
+        def reference(fast: bool, loss: str = loss, size: int = size, data=data, mc=mc) -> float:
+            # defaults bind this iteration's case (the closure is only called within the iteration anyway)
             if loss == "wgan-gp":
                 torch.manual_seed(0)
                 return median_rate(lambda: baseline_wgangp_rate(
@@ -168,8 +169,8 @@ def run_bench(iters: int = 8, repeats: int = 3, poll_seconds: float = 20.0, quic
         base = reference(False)
         # The same loop with only bf16 autocast + channels_last added: what this CPU's bf16 kernels give alone.
         fast = reference(True) if fast_loop else None
-        ours = median_rate(lambda: trainer_rate(config, data, iters if loss != "wgan-gp" else max(1, iters // 4)),
-                           repeats)
+        ours_iters = iters if loss != "wgan-gp" else max(1, iters // 4)
+        ours = median_rate(lambda config=config, data=data, n=ours_iters: trainer_rate(config, data, n), repeats)
         fast_cols = f"{fast:15.1f}" if fast else f"{'n/a':>15}"
         vs_fast = f"{ours / fast:10.2f}x" if fast else f"{'n/a':>11}"
         lines.append(f"{label:34} {base:15.1f} {fast_cols} {ours:13.1f} {ours / base:6.2f}x {vs_fast}")

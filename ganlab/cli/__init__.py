@@ -1,4 +1,4 @@
-"""Command line: python -m ganlab train | resume | sample | morph | runs | export | bench."""
+"""Command line: ganlab (or python -m ganlab) train | resume | sample | morph | runs | export | tensorboard | bench."""
 
 from ganlab.cli.main import build_parser, main
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from ganlab.cli import models, training
+from ganlab.cli import models, tensorboard, training
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -63,10 +63,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ganlab", description="GAN Lab, headless.")
+    prog = "ganlab" if Path(sys.argv[0]).name == "ganlab" else "python -m ganlab"  # the console script, or -m
+    parser = argparse.ArgumentParser(prog=prog, description="GAN Lab, headless.")
     sub = parser.add_subparsers(dest="command", required=True)
     training.add_commands(sub)
     models.add_commands(sub)
+    tensorboard.add_commands(sub)
 
     runs = sub.add_parser("runs", help="list runs: id, state, step, dataset, name")
     runs.add_argument("--runs-dir")

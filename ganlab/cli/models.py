@@ -9,11 +9,26 @@ from pathlib import Path
 MAX_OUTPUT_PIXELS = 64_000_000  # sample grids: refuse sizes that would exhaust memory
 
 
+def model_path(spec: str) -> Path:
+    """A checkpoint or model file as given, or the name of a shipped model (e.g. fashion-dcgan)."""
+    from ganlab import paths
+
+    path = Path(spec)
+    if path.exists() or path.suffix in (".pt", ".safetensors", ".json") or len(path.parts) > 1:
+        return path  # a file (a missing one is reported by the loader with its name)
+    shipped = paths.pretrained_dir() / f"{spec}.safetensors"
+    if shipped.is_file():
+        return shipped
+    names = sorted(p.stem for p in paths.pretrained_dir().glob("*.safetensors"))
+    raise ValueError(f"model {spec!r} is neither a file nor a shipped model; shipped models: "
+                     f"{', '.join(names) or 'none'} (in {paths.pretrained_dir()})")
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from ganlab import media
     from ganlab.explore import load_generator, parse_seeds, z_batch
 
-    loaded = load_generator(args.checkpoint, use_ema=not args.no_ema)
+    loaded = load_generator(model_path(args.checkpoint), use_ema=not args.no_ema)
     seeds = parse_seeds(args.seeds)
     side = loaded.model_config.img_size * max(1, args.upscale)
     if len(seeds) * side * side > MAX_OUTPUT_PIXELS:
@@ -39,7 +54,7 @@ def cmd_morph(args: argparse.Namespace) -> int:
     if not 1 <= args.size <= 2048:
         raise ValueError(f"--size {args.size} is out of range; choose 1 to 2048 pixels")
     check_frames(args.frames, args.size)  # before loading anything; the real frame size is checked again below
-    loaded = load_generator(args.checkpoint, use_ema=not args.no_ema)
+    loaded = load_generator(model_path(args.checkpoint), use_ema=not args.no_ema)
     seeds = parse_seeds(args.seeds)
     if len(seeds) < 2:
         raise ValueError(f"--seeds {args.seeds!r}: a morph needs at least two seeds")
@@ -59,7 +74,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     path = export_generator(Path(args.checkpoint), args.name, out_dir=Path(args.out) if args.out else None,
                             use_ema=not args.no_ema, card_extra={"command": " ".join(sys.argv)} if args.record else None,
-                            force=args.force)
+                            overwrite=args.force)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
 
@@ -68,7 +83,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     for name, func, help_text in (("sample", cmd_sample, "write a grid of samples"),
                                   ("morph", cmd_morph, "write a latent interpolation GIF/MP4")):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("checkpoint", help="run checkpoint (.pt) or pretrained .safetensors")
+        p.add_argument("checkpoint", help="run checkpoint (.pt), model .safetensors, or a shipped model's name "
+                                          "(e.g. fashion-dcgan)")
         p.add_argument("--seeds", default="0-63" if name == "sample" else "1,5,9", help="e.g. 0,3,7-9")
         p.add_argument("--out", required=True)
         p.add_argument("--truncation", type=float, default=1.0)
@@ -88,8 +104,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="save a run checkpoint's generator as safetensors + model card")
     export.add_argument("checkpoint", help="run checkpoint (.pt)")
     export.add_argument("name", help="model name (file stem), e.g. my-digits")
-    export.add_argument("--out", help="folder (default: pretrained/)")
+    export.add_argument("--out", help="folder (default: pretrained/, or $GANLAB_PRETRAINED)")
+    export.add_argument("--force", action="store_true", help="replace an existing model of that name")
     export.add_argument("--no-ema", action="store_true", help="export the raw G weights even when EMA exists")
     export.add_argument("--record", action="store_true", help="record this command line in the card")
-    export.add_argument("--force", action="store_true", help="overwrite an existing model of that name")
     export.set_defaults(func=cmd_export)

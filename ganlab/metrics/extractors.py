@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganlab.paths import pretrained_dir
+from ganlab.paths import shipped_dir
 
 
 class FeatureExtractor(nn.Module):
@@ -127,7 +127,7 @@ class SmallCNN(FeatureExtractor):
 
 def extractors_dir() -> Path:
     """Folder with <name>.safetensors + <name>.json (model card) for each shipped extractor."""
-    return pretrained_dir() / "extractors"
+    return shipped_dir() / "extractors"  # part of the package: not moved by GANLAB_PRETRAINED
 
 
 def read_card(name: str) -> dict[str, Any]:

@@ -12,11 +12,15 @@ import torch
 
 from ganlab import paths
 from ganlab.config import ModelConfig
+from ganlab.data.licences import data_licence
 from ganlab.files import atomic_write_bytes
 from ganlab.nets import recalibrate_batchnorm
 from ganlab.runs.checkpoint import build_from_state, load_checkpoint
 from ganlab.runs.lifecycle import changing
 from ganlab.runs.store import Run
+
+
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model's name is its file stem
 
 
 def machine_description() -> str:
@@ -34,20 +38,31 @@ def machine_description() -> str:
     return f"{cpu}{gpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
+class ExportError(ValueError):
+    """A model name that cannot be used (bad characters, or taken and not to be replaced)."""
+
+
+def check_model_name(name: str, out_dir: Path, *, overwrite: bool = False) -> None:
+    """Raise ExportError unless name is a safe file stem that is free in out_dir (or may be replaced)."""
+    if not MODEL_NAME.fullmatch(name):
+        raise ExportError(f"name={name!r}: use 1-64 letters, digits, '-', '_' or '.' (it becomes a file name)")
+    taken = [p.name for p in (out_dir / f"{name}.safetensors", out_dir / f"{name}.json") if p.exists()]
+    if taken and not overwrite:
+        raise ExportError(f"a model named {name!r} already exists in {out_dir} ({', '.join(taken)}); "
+                          "choose another name, or replace it (--force on the command line)")
+
+
 def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None, use_ema: bool = True,
-                     card_extra: dict[str, Any] | None = None, force: bool = False) -> Path:
+                     card_extra: dict[str, Any] | None = None, overwrite: bool = False) -> Path:
     """Write <name>.safetensors (fp16 weights, loaded back as fp32) and <name>.json from a checkpoint.
 
-    An existing model of that name is refused unless force=True; both files are written atomically, the card
-    last (a model is listed only once both exist). A run's checkpoint is read under the run's lock.
+    An existing model of that name is only replaced with overwrite=True; both files are written atomically, the
+    card last (a model is listed only once both exist). A run's checkpoint is read under the run's lock.
     """
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
-        raise ValueError(f"name={name!r}: use 1-64 letters, digits, '-', '_' or '.' (it becomes a file name)")
+    from safetensors.torch import save
+
     out_dir = Path(out_dir) if out_dir else paths.pretrained_dir()
-    weights = out_dir / f"{name}.safetensors"
-    if not force and (weights.exists() or weights.with_suffix(".json").exists()):
-        raise ValueError(f"a model named {name!r} already exists in {out_dir}; choose another name "
-                         "(or --force to overwrite it)")
+    check_model_name(name, out_dir, overwrite=overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = Path(checkpoint)
     run_folder = checkpoint.resolve().parent.parent
@@ -56,28 +71,22 @@ def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None
             data = load_checkpoint(checkpoint)
     else:
         data = load_checkpoint(checkpoint)
-    _write_model(data, checkpoint.name, weights, use_ema, card_extra)
-    return weights
-
-
-def _write_model(data: dict[str, Any], source: str, weights: Path, use_ema: bool,
-                 card_extra: dict[str, Any] | None) -> None:
-    from safetensors.torch import save
-
-    name = weights.stem
     use = bool(use_ema and data.get("ema"))
     state = data["ema"] if use else data["G"]
     if use:  # BatchNorm statistics that belong to the averaged weights (see ganlab.train.ema)
-        generator = build_from_state(ModelConfig.from_dict(data["model_config"]), state, source)
+        generator = build_from_state(ModelConfig.from_dict(data["model_config"]), state, checkpoint.name)
         recalibrate_batchnorm(generator, batches=16, batch_size=128, seed=0)
         state = generator.state_dict()
     # fp16 halves the files (the 40 MB budget); sampling quality is unaffected after upcasting.
     tensors = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
+    weights = out_dir / f"{name}.safetensors"
     atomic_write_bytes(weights, save(tensors, metadata={"name": name, "format": "ganlab-generator-v1"}))
     train_config = data["train_config"]
+    dataset = data.get("dataset", train_config.get("dataset"))
     card = {
         "name": name,
-        "dataset": data.get("dataset", train_config.get("dataset")),
+        "dataset": dataset,
+        **data_licence(str(dataset or "")),
         "architecture": train_config["arch"],
         "loss": train_config["loss"],
         "model_config": data["model_config"],
@@ -90,7 +99,25 @@ def _write_model(data: dict[str, Any], source: str, weights: Path, use_ema: bool
         "weights_dtype": "float16",
         **(card_extra or {}),
     }
-    atomic_write_bytes(weights.with_suffix(".json"), json.dumps(card, indent=2).encode())
+    atomic_write_bytes(out_dir / f"{name}.json", json.dumps(card, indent=2).encode())
+    return weights
+
+
+def suggest_model_name(run: Run) -> str:
+    """A valid, readable model name for a run: its display name with other characters turned into '-'."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", run.display_name).strip("-._")[:64]
+    return name if MODEL_NAME.fullmatch(name) else run.id
+
+
+def export_run(run: Run, name: str, *, use_ema: bool = True, overwrite: bool = False,
+               out_dir: Path | None = None) -> Path:
+    """Export the generator of a run's latest checkpoint as a model (the Runs page's Export button)."""
+    checkpoint = run.latest_checkpoint
+    if checkpoint is None:
+        raise ExportError(f"run {run.id} has no checkpoint yet: it saves one every checkpoint_every steps "
+                          "and when it stops")
+    return export_generator(checkpoint, name, out_dir=out_dir, use_ema=use_ema, overwrite=overwrite,
+                            card_extra={"run": run.id})
 
 
 # Gallery order: the sharpest pictures first (a card's own "showcase" number wins); unlisted models follow by name.

@@ -6,15 +6,17 @@ import io
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from PIL import Image
 
 from ganlab import paths
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.files import atomic_write_bytes
+from ganlab.runs import tensorboard
 
 
 class RunError(ValueError):
@@ -83,6 +85,7 @@ class Run:
             return
         with open(self.metrics_path, "a", encoding="utf-8") as fh:
             fh.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+        tensorboard.log_records(self.path, records)
 
     def read_metrics(self) -> list[dict[str, Any]]:
         """All metric records; a line cut short by a crash is skipped, not fatal."""
@@ -105,6 +108,7 @@ class Run:
         if self.metrics_path.is_file() and (len(kept) != len(records) or not self._metrics_end_clean()):
             text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept)
             atomic_write_bytes(self.metrics_path, text.encode())
+        tensorboard.mark_restart(self.path, after_step)
 
     def _metrics_end_clean(self) -> bool:
         with open(self.metrics_path, "rb") as fh:
@@ -148,6 +152,7 @@ class Run:
             older = samples[1 : len(samples) // 2]  # the first grid (the untrained G) always stays
             for _, old in older[1::2]:
                 old.unlink(missing_ok=True)
+        tensorboard.log_image(self.path, step, buffer.getvalue(), image.size, image.mode)
         return path
 
 

@@ -89,7 +89,11 @@ def app_server(app_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("ganlab_e2e_log") / "streamlit.log"
-    env = dict(os.environ, GANLAB_HOME=str(app_home), GANLAB_TEST="1", PYTHONUNBUFFERED="1")
+    models = tmp_path_factory.mktemp("ganlab_e2e_models")  # the shipped models, copied: exports land here
+    for model in (ROOT / "pretrained").glob("*.*"):
+        shutil.copy2(model, models / model.name)
+    env = dict(os.environ, GANLAB_HOME=str(app_home), GANLAB_PRETRAINED=str(models), GANLAB_TEST="1",
+               PYTHONUNBUFFERED="1")
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]

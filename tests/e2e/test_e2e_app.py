@@ -1,4 +1,5 @@
-"""End to end in real Chromium: train live, pause/step/resume/stop, compare runs, explore, export a GIF, playground.
+"""End to end in real Chromium: train live, pause/step/resume/stop, compare runs, explore, export a GIF, playground,
+export a run's model and download it and the run folder.
 
 Needs a system Chromium (Debian `chromium`) and the playwright Python package; without them the tests skip
 with the reason, unless GANLAB_E2E=1 (CI), where that is a failure. With GANLAB_SCREENSHOTS=1 they also save
@@ -12,6 +13,7 @@ import json
 import os
 import re
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -357,6 +359,46 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
         image(page, seed_image)
         scroll_to_top_of(page, "[data-testid='stMain'] h1")
         shot(page, "explore")
+
+
+def test_runs_page_exports_a_model_and_downloads_it_and_the_run_folder(page, app_home: Path, tmp_path: Path) -> None:
+    from ganlab.runs import create_run
+    from ganlab.train import Trainer
+    from tests.helpers import blobs_dataset, tiny_config
+
+    with pytest.MonkeyPatch.context() as mp:  # a finished run in the server's GANLAB_HOME, trained here
+        mp.setenv("GANLAB_HOME", str(app_home))
+        config = tiny_config(max_steps=8, checkpoint_every=4, name="e2e-export")
+        run = create_run(config)
+        Trainer(config, run, dataset=blobs_dataset()).run()
+        run.update_status(state="finished")
+    open_page(page, "Runs")
+    choose(page, "Run", "e2e-export")
+    page.get_by_role("tab", name="Export & download").click()
+    type_into(page, "Model name", "e2e-model")
+    click_key(page, "runs.export")
+    page.get_by_text(re.compile("Exported .*e2e-model")).wait_for()
+
+    model_button = page.locator("[data-testid='stDownloadButton'] button").filter(has_text="Download model e2e-model")
+    with page.expect_download() as download_info:
+        model_button.click()
+    assert download_info.value.suggested_filename == "e2e-model.zip"
+    model_zip = tmp_path / "model.zip"
+    download_info.value.save_as(model_zip)
+    with zipfile.ZipFile(model_zip) as z:
+        assert sorted(z.namelist()) == ["e2e-model.json", "e2e-model.safetensors"]
+        assert json.loads(z.read("e2e-model.json"))["run"] == run.id
+
+    run_button = page.locator("[data-testid='stDownloadButton'] button").filter(has_text="Download run folder")
+    with page.expect_download() as download_info:
+        run_button.click()
+    run_zip = tmp_path / "run.zip"
+    download_info.value.save_as(run_zip)
+    with zipfile.ZipFile(run_zip) as z:
+        inside = z.namelist()
+        assert z.read(f"{run.id}/config.json") == (run.path / "config.json").read_bytes()
+    assert f"{run.id}/checkpoints/latest.pt" in inside and f"{run.id}/README.txt" in inside
+    assert not [n for n in inside if "checkpoints/step_" in n]
 
 
 def test_playground_heatmap_changes_after_one_step(page) -> None:
