@@ -10,8 +10,8 @@ import streamlit as st
 from ganlab.config import TrainConfig
 from ganlab.runs import list_pretrained
 from ui import guard, state
-from ui.jobs import get_manager
 from ui.explore import open_in_explore
+from ui.jobs import get_manager
 from ui.sidebar import EXPLORE, TRAIN, page
 from ui.widgets import seed_grid, show_error, show_grid
 

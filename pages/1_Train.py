@@ -27,8 +27,8 @@ with st.container(key="live_area"):
     else:
         st.info("No training job yet. Choose a dataset and settings below and press **Start training** "
                 "(or use the quick start on the Home page).")
-if st.session_state.pop(state.SCROLL_TO_LIVE, False):
-    scroll_into_view("live_area")
+    if st.session_state.pop(state.SCROLL_TO_LIVE, False):  # inside the container: the form keeps its place
+        scroll_into_view("live_area")
 
 # ---- a new run: every value is checked by TrainConfig itself, and Start stays off while anything is wrong
 st.divider()
@@ -53,11 +53,14 @@ st.subheader("Objective")
 forms.objective_section(errors)
 st.subheader("Optimisation")
 forms.optimisation_section(errors)
-with st.expander("Device and precision", expanded=any(f in errors for f in ("threads",))):
+# Keyed expanders keep their identity (and the user's open/closed choice) whatever the page draws above them;
+# one whose fields hold a problem opens itself.
+forms.open_if_wrong("train.hardware_box", ("threads",), errors)
+with st.expander("Device and precision", key="train.hardware_box"):
     forms.hardware_section(errors)
-logging_fields = ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "num_samples",
-                  "quality_every", "name")
-with st.expander("Logging, samples and checkpoints", expanded=any(f in errors for f in logging_fields)):
+forms.open_if_wrong("train.logging_box", ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
+                                          "num_samples", "quality_every", "name"), errors)
+with st.expander("Logging, samples and checkpoints", key="train.logging_box"):
     forms.logging_section(errors)
 
 start_col, summary_col = st.columns([1, 4], vertical_alignment="center")

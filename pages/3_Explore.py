@@ -23,7 +23,8 @@ from ui.widgets import png_download, show_error, show_grid
 
 KIND, RUN, CKPT, EMA = "explore.kind", "explore.run", "explore.ckpt", "explore.ema"
 SEED, TRUNC, CLASS, GRID = "explore.seed", "explore.truncation", "explore.class", "explore.grid_seeds"
-DIM, PC, USE_PCA = "explore.dim.", "explore.pc.", "explore.use_pca"
+DIM, PC, DIM_PAGE = "explore.dim.", "explore.pc.", "explore.dim_page"
+OFFSETS, LAST_GEN = "explore.offsets", "explore.last_gen"  # {dimension: offset}; the generator they belong to
 CURRENT = "explore.current"  # {"gen": GenKey, "z": list[float], "label": int | None}: the slider point
 EXPORT = "explore.export"  # the last built animation (bundle of export_bundle + its GenKey)
 N_DIMS, N_PCS = 8, 6  # slider counts (capped by z_dim)
@@ -32,6 +33,7 @@ PRETRAINED, RUN_CKPT = "Pretrained", "Run checkpoint"
 
 
 def _reset_sliders() -> None:
+    st.session_state[OFFSETS] = {}
     for name in list(st.session_state):
         if isinstance(name, str) and (name.startswith(DIM) or name.startswith(PC)):
             st.session_state[name] = 0.0
@@ -77,56 +79,101 @@ def _loaded(key: explore.GenKey) -> LoadedGenerator | None:
         return None
 
 
+def _offsets(z_dim: int) -> list[float]:
+    """Every latent dimension's offset (a slider's value survives while its page of sliders is not shown)."""
+    stored = st.session_state.setdefault(OFFSETS, {})
+    return [float(stored.get(i, 0.0)) for i in range(z_dim)]
+
+
+def _remember_offset(i: int) -> None:
+    st.session_state.setdefault(OFFSETS, {})[i] = float(st.session_state[f"{DIM}{i}"])
+
+
+def _forget_sliders_if_the_model_changed(key: explore.GenKey) -> None:
+    """Offsets belong to one generator: another one starts from its seed's own point."""
+    if st.session_state.get(LAST_GEN) not in (None, key):
+        st.session_state[OFFSETS] = {}
+        _reset_sliders()
+    st.session_state[LAST_GEN] = key
+
+
+def _dimension_sliders(z_dim: int) -> None:
+    pages = [(start, min(start + N_DIMS, z_dim)) for start in range(0, z_dim, N_DIMS)]
+    start, stop = st.selectbox("Dimensions", pages, key=DIM_PAGE, format_func=lambda p: f"z[{p[0]}] – z[{p[1] - 1}]",
+                               help=f"All {z_dim} latent dimensions, {N_DIMS} sliders at a time; offsets on other "
+                                    "pages stay applied.")
+    stored = st.session_state.setdefault(OFFSETS, {})
+    for i in range(start, stop):
+        st.session_state.setdefault(f"{DIM}{i}", float(stored.get(i, 0.0)))
+        st.slider(f"z[{i}] offset", -3.0, 3.0, step=0.1, key=f"{DIM}{i}", on_change=_remember_offset, args=(i,))
+    moved = sum(1 for v in stored.values() if v)
+    st.caption(f"{moved} dimension(s) moved" if moved else "No dimension moved yet.")
+
+
+def _pca_sliders(key: explore.GenKey, loaded: LoadedGenerator, label: int | None, seed: int,
+                 truncation: float) -> tuple[list[float], object, object]:
+    """A slider per principal direction, each labelled with what it does: a strip from -2σ to +2σ."""
+    try:
+        directions, stds = explore.principal_directions(key, label, min(N_PCS, loaded.model_config.z_dim))
+    except (ValueError, RuntimeError) as exc:
+        show_error(exc, hint="This generator has no first stage to analyse; use the latent dimensions instead.")
+        return [], None, None
+    strips = explore.direction_strips(key, label, seed, truncation, directions.shape[0])
+    sigmas = []
+    for i in range(directions.shape[0]):
+        sigmas.append(st.slider(f"PC {i + 1} (σ)", -5.0, 5.0, 0.0, 0.25, key=f"{PC}{i}"))
+        st.image(strips[i], caption=f"PC {i + 1} from −2σ to +2σ", width="stretch")
+    return sigmas, directions, stds
+
+
 @st.fragment
 def explorer(key: explore.GenKey) -> None:
-    """Seed, truncation, class and latent sliders with the image; reruns alone when a slider moves."""
+    """The image first, its controls beside it in tabs (seed, every latent dimension, labelled PCA directions)."""
     loaded = _loaded(key)
     if loaded is None:
         return
     mc = loaded.model_config
-    controls, view = st.columns([1, 1], gap="medium")
+    _forget_sliders_if_the_model_changed(key)
+    view, controls = st.columns([1, 1], gap="medium")
     with controls:
-        seed = int(st.number_input("Seed", 0, MAX_UI_SEED, 0, step=1, key=SEED))
-        truncation = st.slider("Truncation", 0.0, 1.0, 1.0, 0.05, key=TRUNC,
-                               help="Scales z toward 0: lower = more typical, less varied images.")
-        label = None
-        if mc.conditional:
-            names = list(loaded.class_names) or [str(i) for i in range(mc.num_classes)]
-            label = st.selectbox("Class", range(mc.num_classes), key=CLASS,
-                                 format_func=lambda i: names[i] if i < len(names) else str(i))
-        n_dims = min(N_DIMS, mc.z_dim)
-        with st.expander(f"Latent dimensions (first {n_dims} of {mc.z_dim})", expanded=True):
-            offsets = [st.slider(f"z[{i}] offset", -3.0, 3.0, 0.0, 0.1, key=f"{DIM}{i}") for i in range(n_dims)]
-        sigmas: list[float] = []
-        directions = stds = None
-        if st.toggle("Principal directions (GANSpace PCA)", key=USE_PCA,
-                     help="Directions of largest variation in G's first layer, mapped back to z."):
-            k = min(N_PCS, mc.z_dim)
-            try:
-                directions, stds = explore.principal_directions(key, label, k)
-            except (ValueError, RuntimeError) as exc:
-                show_error(exc, hint="Turn the PCA sliders off for this generator.")
-            else:
-                sigmas = [st.slider(f"PC {i + 1} (σ)", -5.0, 5.0, 0.0, 0.25, key=f"{PC}{i}")
-                          for i in range(directions.shape[0])]
-        st.button("Reset sliders", on_click=_reset_sliders, key="explore.reset")
-    z = latent_point(seed, mc.z_dim, truncation, offsets, sigmas, directions, stds)
-    with view:
+        seed_tab, dims_tab, pca_tab = st.tabs(["Seed", "Latent dimensions", "Principal directions"])
+        with seed_tab:
+            seed = int(st.number_input("Seed", 0, MAX_UI_SEED, 0, step=1, key=SEED))
+            truncation = st.slider("Truncation", 0.0, 1.0, 1.0, 0.05, key=TRUNC,
+                                   help="Scales z toward 0: lower = more typical, less varied images.")
+            label = None
+            if mc.conditional:
+                names = list(loaded.class_names) or [str(i) for i in range(mc.num_classes)]
+                label = st.selectbox("Class", range(mc.num_classes), key=CLASS,
+                                     format_func=lambda i: names[i] if i < len(names) else str(i))
+            st.button("Reset sliders", on_click=_reset_sliders, key="explore.reset")
+        with dims_tab:
+            _dimension_sliders(mc.z_dim)
+        with pca_tab:
+            st.caption("Directions of largest variation in G's first stage, mapped back to z (GANSpace).")
+            sigmas, directions, stds = _pca_sliders(key, loaded, label, seed, truncation)
+    z = latent_point(seed, mc.z_dim, truncation, _offsets(mc.z_dim), sigmas, directions, stds)
+    with view, st.container(key="explore_view"):
         image = media.to_pil(loaded.generate(z, label)[0])  # from (C, H, W) uint8
         show_grid(image, caption=f"seed {seed}", min_width=320)
         png_download(image, f"ganlab-seed-{seed}.png", key="explore.dl_image", label="Download image (PNG)",
                      min_width=320)
     st.session_state[CURRENT] = {"gen": key, "z": z.tolist(), "label": label}
 
-    text = st.text_input("Seed grid", "0-15", key=GRID, help="Seeds and ranges, e.g. 0-15 or 3,7,42-45.")
-    try:
-        seeds = parse_seeds(text, max_count=MAX_GRID)
-        grid = loaded.seed_grid(seeds, truncation=truncation, labels=label)
-    except ValueError as exc:
-        show_error(exc, hint=f"Type up to {MAX_GRID} seeds like 0-15 or 3,7,42.")
-    else:
-        show_grid(grid, caption=f"seeds {text.strip()} (row by row) at truncation {truncation:g}", min_width=512)
-        png_download(grid, "ganlab-seed-grid.png", key="explore.dl_grid", label="Download grid (PNG)", min_width=512)
+    grid_tab, sweep_tab = st.tabs(["Seed grid", "Dimension sweep"])
+    with grid_tab:
+        text = st.text_input("Seed grid", "0-15", key=GRID, help="Seeds and ranges, e.g. 0-15 or 3,7,42-45.")
+        try:
+            seeds = parse_seeds(text, max_count=MAX_GRID)
+            grid = loaded.seed_grid(seeds, truncation=truncation, labels=label)
+        except ValueError as exc:
+            show_error(exc, hint=f"Type up to {MAX_GRID} seeds like 0-15 or 3,7,42.")
+        else:
+            show_grid(grid, caption=f"seeds {text.strip()} (row by row) at truncation {truncation:g}", min_width=512)
+            png_download(grid, "ganlab-seed-grid.png", key="explore.dl_grid", label="Download grid (PNG)",
+                         min_width=512)
+    with sweep_tab:
+        explore.sweep_panel(loaded, z, label, directions, stds)
 
 
 @st.fragment

@@ -12,7 +12,7 @@ from ganlab.config import TrainConfig
 from ganlab.data import ImageDataset
 
 if TYPE_CHECKING:
-    from streamlit.testing.v1 import AppTest
+    pass
 
 # Optional system packages: tests that need one skip with this reason when it is absent (CI installs them all).
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")  # Debian/Ubuntu package dataset-fashion-mnist

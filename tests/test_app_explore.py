@@ -110,14 +110,44 @@ def test_latent_slider_changes_main_image_but_not_seed_grid(run_id: str, media_b
     assert media_bytes(main_image(at)) == before
 
 
-def test_principal_direction_slider_changes_image(run_id: str, media_bytes) -> None:
+def test_principal_direction_slider_changes_image_and_each_direction_has_a_strip(run_id: str, media_bytes) -> None:
     at = explore_page()
-    before = media_bytes(main_image(at))
-    at.toggle(key="explore.use_pca").set_value(True).run()
     assert not at.exception and not at.error
-    assert media_bytes(main_image(at)) == before  # directions at 0 sigma leave z unchanged
+    before = media_bytes(main_image(at))  # directions at 0 sigma leave z unchanged
+    strips = [img for img in at.image if img.captions and img.captions[0].startswith("PC ")]
+    assert len(strips) == len([s for s in at.slider if s.key.startswith("explore.pc.")]) > 0
+    assert strips[0].captions[0] == "PC 1 from −2σ to +2σ"
     at.slider(key="explore.pc.0").set_value(3.0).run()
     assert media_bytes(main_image(at)) != before
+
+
+def test_every_latent_dimension_has_a_slider_and_offsets_survive_paging(run_id: str, media_bytes) -> None:
+    at = explore_page()
+    pages = at.selectbox(key="explore.dim_page")
+    assert list(pages.options) == ["z[0] – z[7]", "z[8] – z[15]"]  # z_dim 16: every dimension, 8 at a time
+    at.slider(key="explore.dim.2").set_value(2.0).run()
+    moved = media_bytes(main_image(at))
+    pages.set_value(pages.options[1]).run()  # show z[8]..z[15]: z[2]'s offset stays applied
+    assert at.slider(key="explore.dim.9") and media_bytes(main_image(at)) == moved
+    at.slider(key="explore.dim.9").set_value(-2.0).run()
+    assert media_bytes(main_image(at)) != moved
+
+
+def test_slider_offsets_reset_when_the_model_changes(run_id: str, media_bytes) -> None:
+    at = explore_page()
+    at.slider(key="explore.dim.1").set_value(3.0).run()
+    at.selectbox(key="explore.ckpt").set_value(at.selectbox(key="explore.ckpt").options[-1]).run()
+    assert not at.exception
+    assert at.slider(key="explore.dim.1").value == 0.0
+    assert at.session_state["explore.offsets"] == {}
+
+
+def test_dimension_sweep_grid_and_download(run_id: str) -> None:
+    at = explore_page()
+    assert any(img.captions and "rows; −2σ … +2σ" in img.captions[0] for img in at.image)
+    assert at.download_button(key="explore.dl_sweep")
+    at.text_input(key="explore.sweep_rows").set_value("0-20").run()
+    assert "dimension 16 does not exist" in at.error[0].value
 
 
 def test_seed_grid_rejects_backwards_range_with_fix(run_id: str) -> None:
@@ -166,7 +196,7 @@ def test_build_with_bad_keyframes_shows_error(run_id: str) -> None:
     at.button(key="explore.build").click().run()
     assert not at.exception
     assert "not a number" in at.error[0].value
-    assert {b.key for b in at.download_button} == {"explore.dl_image", "explore.dl_grid"}  # no animation ones
+    assert {b.key for b in at.download_button} == {"explore.dl_image", "explore.dl_grid", "explore.dl_sweep"}
 
 
 def test_conditional_generator_class_picker_changes_image(no_pretrained: None, media_bytes) -> None:

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from ganlab import paths
 from ganlab.config import TrainConfig
 from ganlab.runs import create_run, list_runs
-from tests.helpers import open_page
+from tests.helpers import open_page, record_state
 
 TIMEOUT = 60
 
@@ -36,7 +36,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("GANLAB_HOME", str(home))
         run = create_run(cfg)
         Trainer(cfg, run).run()
-        run.update_status(state="finished")
+        record_state(run, "finished")
     return run.path
 
 

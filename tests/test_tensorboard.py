@@ -95,9 +95,15 @@ def test_cli_writes_events_for_a_run_trained_without_them(monkeypatch, capsys) -
 
 def test_cli_skips_a_run_that_is_training(capsys) -> None:
     run = trained_run(max_steps=2)
-    open_run(run.id).update_status(state="running")  # this process "trains" it
-    assert main(["tensorboard", "--all"]) == 0
-    assert "skipped, it is running" in capsys.readouterr().out
+    from ganlab.runs import RunRecorder, RunState
+
+    recorder = RunRecorder.attach(open_run(run.id))  # this process "trains" it
+    recorder.record(RunState.RUNNING)
+    try:
+        assert main(["tensorboard", "--all"]) == 0
+        assert "skipped, it is running" in capsys.readouterr().out
+    finally:
+        recorder.release()
 
 
 def test_cli_rejects_unknown_runs_and_no_arguments(capsys) -> None:

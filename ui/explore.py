@@ -8,8 +8,17 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from ganlab.explore import LoadedGenerator, load_generator, pca_directions
+from ganlab.explore import (
+    LoadedGenerator,
+    load_generator,
+    parse_seeds,
+    pca_directions,
+    sweep_grid,
+    unit_directions,
+    z_from_seed,
+)
 from ganlab.runs import Run, list_pretrained
+from ui.widgets import png_bytes, png_download, show_error, show_grid
 
 PCA_SAMPLES = 2048  # z samples for the PCA; about a second on a laptop CPU for a 64px DCGAN
 
@@ -83,3 +92,51 @@ def _pca(path: str, mtime_ns: int, use_ema: bool, label: int | None, k: int) -> 
 def principal_directions(key: GenKey, label: int | None, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """GANSpace directions (k, z_dim) and their one-sigma lengths (k,), cached per generator and class."""
     return _pca(key.path, key.mtime_ns, key.use_ema, label, k)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _strips(path: str, mtime_ns: int, use_ema: bool, label: int | None, seed: int, truncation: float,
+            k: int) -> list[bytes]:
+    loaded = _load(path, mtime_ns, use_ema)
+    directions, stds = _pca(path, mtime_ns, use_ema, label, k)
+    z = z_from_seed(seed, loaded.model_config.z_dim, truncation=truncation)
+    out = []
+    for i in range(directions.shape[0]):
+        strip = sweep_grid(loaded, z, directions[i : i + 1], stds[i : i + 1], steps=5, k=2.0, labels=label)
+        out.append(png_bytes(strip, min_width=48))
+    return out
+
+
+def direction_strips(key: GenKey, label: int | None, seed: int, truncation: float, k: int) -> list[bytes]:
+    """PNG strips (one per principal direction) from -2σ to +2σ around the seed's point: what each slider does."""
+    return _strips(key.path, key.mtime_ns, key.use_ema, label, seed, truncation, k)
+
+
+def sweep_panel(loaded: LoadedGenerator, z: torch.Tensor, label: int | None, directions: torch.Tensor | None,
+                stds: torch.Tensor | None) -> None:
+    """A grid whose rows are latent dimensions (or principal directions), columns -k..+k σ; PNG download."""
+    mc = loaded.model_config
+    kinds = ["Latent dimensions"] + (["Principal directions"] if directions is not None else [])
+    left, right = st.columns([1, 2])
+    with left:
+        kind = st.radio("Rows", kinds, key="explore.sweep_kind", horizontal=True,
+                        help="Principal directions appear once their tab has been opened for this model.")
+        rows = st.text_input("Dimensions", f"0-{min(7, mc.z_dim - 1)}", key="explore.sweep_rows",
+                             disabled=kind != "Latent dimensions", help="e.g. 0-7 or 3,10,42")
+        steps = st.slider("Columns", 3, 15, 9, 2, key="explore.sweep_steps")
+        reach = st.slider("Reach (σ each way)", 0.5, 4.0, 2.0, 0.5, key="explore.sweep_k")
+    with right:
+        try:
+            if kind == "Latent dimensions":
+                dirs, sigmas = unit_directions(parse_seeds(rows, max_count=64, noun="dimension"), mc.z_dim)
+                caption = f"dimensions {rows.strip()}"
+            else:
+                dirs, sigmas = directions, stds
+                caption = f"principal directions 1–{directions.shape[0]}"
+            grid = sweep_grid(loaded, z, dirs, sigmas, steps=int(steps), k=float(reach), labels=label)
+        except ValueError as exc:
+            show_error(exc, hint="Give dimensions like 0-7 or 3,10,42 within the latent size.")
+            return
+        show_grid(grid, caption=f"{caption}: rows; −{reach:g}σ … +{reach:g}σ around the current point: columns",
+                  min_width=512)
+        png_download(grid, "ganlab-sweep.png", key="explore.dl_sweep", label="Download sweep (PNG)", min_width=512)

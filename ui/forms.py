@@ -25,6 +25,12 @@ UPLOAD = "cfg.__upload__"
 UPLOAD_LIMIT_MB = 1024
 
 
+def open_if_wrong(key: str, fields: tuple[str, ...], errors: dict[str, str]) -> None:
+    """Open the keyed expander holding these fields when one of them has a problem."""
+    if any(f in errors for f in fields):
+        st.session_state[key] = True
+
+
 def field_error(field: str, errors: dict[str, str]) -> None:
     """The problem of one field, right under its widget."""
     if field in errors:

@@ -30,6 +30,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     loaded = load_generator(model_path(args.checkpoint), use_ema=not args.no_ema)
     seeds = parse_seeds(args.seeds)
+    if args.sweep_dims:
+        return _sweep(loaded, seeds[0], args)
     side = loaded.model_config.img_size * max(1, args.upscale)
     if len(seeds) * side * side > MAX_OUTPUT_PIXELS:
         raise ValueError(f"--upscale {args.upscale} with {len(seeds)} seeds makes a grid of about "
@@ -38,6 +40,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
     images = loaded.generate(z_batch(seeds, loaded.model_config.z_dim, truncation=args.truncation), args.label)
     media.save_grid(images, args.out, nrow=args.nrow, upscale=args.upscale)
     print(f"wrote {len(seeds)} samples to {args.out}")
+    return 0
+
+
+def _sweep(loaded: object, seed: int, args: argparse.Namespace) -> int:
+    """--sweep-dims: rows are the given latent dimensions, columns step -reach..+reach σ around the seed."""
+    from ganlab.explore import parse_seeds, sweep_grid, unit_directions, z_from_seed
+
+    dims = parse_seeds(args.sweep_dims, max_count=64, noun="dimension")
+    directions, stds = unit_directions(dims, loaded.model_config.z_dim)
+    z = z_from_seed(seed, loaded.model_config.z_dim, truncation=args.truncation)
+    grid = sweep_grid(loaded, z, directions, stds, steps=args.steps, k=args.reach, labels=args.label)
+    if args.upscale > 1:
+        grid = grid.resize((grid.width * args.upscale, grid.height * args.upscale), 0)  # 0 = nearest
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    grid.save(args.out)
+    print(f"wrote a sweep of {len(dims)} dimensions x {args.steps} steps (±{args.reach:g}σ, seed {seed}) to {args.out}")
     return 0
 
 
@@ -94,6 +112,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         if name == "sample":
             p.add_argument("--nrow", type=int, default=None)
             p.add_argument("--upscale", type=int, default=1)
+            p.add_argument("--sweep-dims", help="a dimension sweep instead: rows are these latent dimensions "
+                                                "(e.g. 0-7), around the first seed")
+            p.add_argument("--steps", type=int, default=9, help="columns of a dimension sweep")
+            p.add_argument("--reach", type=float, default=2.0, help="σ a dimension sweep reaches each way")
         else:
             p.add_argument("--frames", type=int, default=60)
             p.add_argument("--fps", type=float, default=24)

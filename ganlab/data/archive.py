@@ -19,10 +19,10 @@ from typing import BinaryIO
 
 from ganlab import paths
 from ganlab.data.budget import budget_bytes, evict, touch
-from ganlab.files import pid_alive
 from ganlab.data.dataset import ImageDataset
 from ganlab.data.folder import load_scanned, scan_folder
 from ganlab.data.registry import DataRequest, register_dataset
+from ganlab.files import pid_alive
 
 MAX_BYTES = 2 * 1024**3  # uncompressed total an archive may unpack to
 MAX_FILES = 200_000  # files and the folders their paths imply, together

@@ -13,11 +13,11 @@ import numpy as np
 import torch
 
 from ganlab import paths
+from ganlab.data.budget import budget_bytes, evict, touch
 from ganlab.data.dataset import ImageDataset, Progress
 from ganlab.data.decode import IMAGE_EXTENSIONS, SkipImage, decode_image
 from ganlab.data.pixels import pick_indices
 from ganlab.data.registry import DataRequest, register_dataset
-from ganlab.data.budget import budget_bytes, evict, touch
 from ganlab.files import write_cache
 
 CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused

@@ -18,9 +18,10 @@ from ganlab.explore.latent import (
     z_batch,
     z_from_seed,
 )
+from ganlab.explore.sweep import sweep_grid, sweep_latents, unit_directions
 
 __all__ = [
     "MAX_GRID", "MAX_KEYFRAMES", "LoadedGenerator", "check_frames", "export_bundle", "interpolation_frames",
     "keyframe_path", "keyframes", "latent_point", "lerp", "load_generator", "parse_seeds", "pca_directions", "slerp", "z_batch",
-    "z_from_seed",
+    "sweep_grid", "sweep_latents", "unit_directions", "z_from_seed",
 ]

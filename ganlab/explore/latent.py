@@ -49,10 +49,10 @@ def z_batch(
     return torch.stack([z_from_seed(s, z_dim, truncation=truncation) for s in seeds]).to(device)
 
 
-def parse_seeds(text: str, *, max_count: int = 10_000) -> list[int]:
+def parse_seeds(text: str, *, max_count: int = 10_000, noun: str = "seed") -> list[int]:
     """'0,3,7-9' -> [0, 3, 7, 8, 9] in the order typed (duplicates kept); ValueError names the bad token."""
     if not isinstance(text, str):
-        raise ValueError(f"seeds {text!r}: give text like '0,3,7-9'")
+        raise ValueError(f"{noun}s {text!r}: give text like '0,3,7-9'")
     seeds: list[int] = []
     for raw in text.split(","):
         token = raw.strip()
@@ -63,18 +63,18 @@ def parse_seeds(text: str, *, max_count: int = 10_000) -> list[int]:
         elif m := _RANGE.match(token):
             lo, hi = int(m.group(1)), int(m.group(2))
             if hi < lo:
-                raise ValueError(f"seed range {token!r} runs backwards; write it as {hi}-{lo}")
+                raise ValueError(f"{noun} range {token!r} runs backwards; write it as {hi}-{lo}")
         elif re.fullmatch(r"-\s*\d+(\s*-\s*\d+)?", token):
-            raise ValueError(f"seed {token!r} is negative; seeds are whole numbers from 0 to {MAX_SEED}")
+            raise ValueError(f"{noun} {token!r} is negative; {noun}s are whole numbers from 0 to {MAX_SEED}")
         else:
-            raise ValueError(f"seed {token!r} is not a number or a range like 7-9")
+            raise ValueError(f"{noun} {token!r} is not a number or a range like 7-9")
         if hi > MAX_SEED:
-            raise ValueError(f"seed {token!r} is too large; seeds go up to {MAX_SEED}")
+            raise ValueError(f"{noun} {token!r} is too large; {noun}s go up to {MAX_SEED}")
         if len(seeds) + (hi - lo + 1) > max_count:  # checked before expanding, so '0-999999999999' is cheap
-            raise ValueError(f"seeds {text.strip()!r} give more than {max_count} seeds; ask for fewer")
+            raise ValueError(f"{noun}s {text.strip()!r} give more than {max_count} {noun}s; ask for fewer")
         seeds.extend(range(lo, hi + 1))
     if not seeds:
-        raise ValueError(f"seeds {text!r} contains no seeds; give text like '0,3,7-9'")
+        raise ValueError(f"{noun}s {text!r} contains no {noun}s; give text like '0,3,7-9'")
     return seeds
 
 

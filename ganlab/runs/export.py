@@ -19,7 +19,6 @@ from ganlab.runs.checkpoint import build_from_state, load_checkpoint
 from ganlab.runs.lifecycle import changing
 from ganlab.runs.store import Run
 
-
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a model's name is its file stem
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ganlab.config import TrainConfig
 from ganlab.runs import Run, RunRecorder, RunState

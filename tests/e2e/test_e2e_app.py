@@ -338,9 +338,16 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     page.get_by_text(re.compile(r"dcgan · (16|32)px")).wait_for()
     seed_image = re.compile(r"^seed \d+$")
     _, before = image(page, seed_image)
+    page.get_by_role("tab", name="Latent dimensions").click()
     press_slider(page, ".st-key-explore-dim-0", ["ArrowRight"] * 10)
-    wait_new_image(page, seed_image, before)
+    before = wait_new_image(page, seed_image, before)
     assert page.locator(".st-key-explore-dim-0 [data-testid='stSliderThumbValue']").inner_text() != "0.00"
+    # A principal direction: its slider sits beside the image, so the image changes in view, no scrolling.
+    page.get_by_role("tab", name="Principal directions").click()
+    page.get_by_text("PC 1 from −2σ to +2σ").wait_for()
+    press_slider(page, ".st-key-explore-pc-0", ["ArrowRight"] * 8)
+    wait_new_image(page, seed_image, before)
+    assert in_viewport(page, ".st-key-explore_view"), "the image scrolled away from the slider that moves it"
     set_int_slider(page, ".st-key-explore-frames", GIF_FRAMES)
     click_key(page, "explore.build")
     gif_button = page.locator("[data-testid='stDownloadButton'] button").filter(has_text="Download GIF")
@@ -364,14 +371,14 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
 def test_runs_page_exports_a_model_and_downloads_it_and_the_run_folder(page, app_home: Path, tmp_path: Path) -> None:
     from ganlab.runs import create_run
     from ganlab.train import Trainer
-    from tests.helpers import blobs_dataset, tiny_config
+    from tests.helpers import blobs_dataset, record_state, tiny_config
 
     with pytest.MonkeyPatch.context() as mp:  # a finished run in the server's GANLAB_HOME, trained here
         mp.setenv("GANLAB_HOME", str(app_home))
         config = tiny_config(max_steps=8, checkpoint_every=4, name="e2e-export")
         run = create_run(config)
         Trainer(config, run, dataset=blobs_dataset()).run()
-        run.update_status(state="finished")
+        record_state(run, "finished")
     open_page(page, "Runs")
     choose(page, "Run", "e2e-export")
     page.get_by_role("tab", name="Export & download").click()
