@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from ganlab.explore import load_generator
-from ganlab.runs import ExportError, RunError, archive, create_run, export_run, suggest_model_name
+from ganlab.runs import ExportError, RunError, archive, create_run, export_run, rename_run, suggest_model_name
 from ganlab.runs.archive import model_zip_bytes, plan_run_zip, run_zip_bytes, write_run_zip
 from ganlab.train import Trainer
-from tests.helpers import blobs_dataset, tiny_config
+from tests.helpers import blobs_dataset, record_state, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         config = tiny_config(max_steps=12, checkpoint_every=4, sample_every=4, keep_checkpoints=3, name="zip me")
         run = create_run(config)
         Trainer(config, run, dataset=blobs_dataset()).run()
+        record_state(run, "finished", step=12)
     return run.path
 
 
@@ -84,9 +85,9 @@ def test_export_of_a_run_without_checkpoint_says_why(tmp_path: Path) -> None:
 
 def test_suggested_model_name_is_valid_and_readable(run) -> None:
     assert suggest_model_name(run) == "zip-me"
-    run.rename("«über» ✨")
+    rename_run(run, "«über» ✨")
     assert suggest_model_name(run) == "ber"
-    run.rename("✨")
+    rename_run(run, "✨")
     assert suggest_model_name(run) == run.id
 
 

@@ -20,9 +20,11 @@ def test_bench_quick_prints_baseline_fast_loop_trainer_and_ratios() -> None:
     cells = row.split(")")[-1].split()
     base, fast, ours, ratio, vs_fast = cells[:5]
     assert float(base) > 0 and float(ours) > 0
-    assert float(ratio.rstrip("x")) == pytest.approx(float(ours) / float(base), abs=0.01)
+    # The printed rates are rounded (one decimal on a slow, busy machine): compare within that rounding.
+    assert float(ratio.rstrip("x")) == pytest.approx(float(ours) / float(base), rel=0.02, abs=0.01)
     if cpu_has_fast_bf16():
-        assert float(fast) > 0 and float(vs_fast.rstrip("x")) == pytest.approx(float(ours) / float(fast), abs=0.01)
+        assert float(fast) > 0 and float(vs_fast.rstrip("x")) == pytest.approx(float(ours) / float(fast), rel=0.02,
+                                                                              abs=0.01)
     else:
         assert fast == vs_fast == "n/a"
     assert any(line.startswith("GIF export") for line in lines)

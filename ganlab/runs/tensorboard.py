@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import logging
 import os
 import time
@@ -82,9 +83,10 @@ def write_run_events(run: Run) -> Path:
         raise ValueError("tensorboard is not installed: pip install tensorboard (or pip install 'ganlab[tensorboard]')")
     from PIL import Image
 
-    from ganlab.runs.lifecycle import read_status
-
-    started = float(read_status(run).get("created") or time.time())
+    try:  # when the run was made (status.json is written by its lifecycle owner; read here, never written)
+        started = float(json.loads((run.path / "status.json").read_text(encoding="utf-8")).get("created"))
+    except (OSError, ValueError, TypeError, AttributeError):
+        started = time.time()
     events = []
     for record in run.read_metrics():
         if isinstance(record, dict) and isinstance(record.get("step"), int):
