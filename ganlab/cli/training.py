@@ -80,6 +80,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{config.arch}/{config.loss} on {trainer.dataset_name} ({trainer.num_images} images, "
           f"{trainer.model_config.img_channels}x{config.img_size}px) · {trainer.hardware.device.type} "
           f"{trainer.hardware.precision} · {trainer.total_steps} iterations")
+    if trainer.warm_note:
+        print(trainer.warm_note)
     run.update_status(state="running", total_steps=trainer.total_steps)
     return _train(trainer, run.id)
 

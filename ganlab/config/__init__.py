@@ -12,6 +12,9 @@ from ganlab.config.presets import (
     recipe,
 )
 from ganlab.config.training import (
+    AUGMENT_PARTS,
+    AUGMENTS,
+    DEFAULT_AUGMENT_PARTS,
     DEVICES,
     FITS,
     LOSSES,
@@ -21,7 +24,7 @@ from ganlab.config.training import (
 )
 
 __all__ = [
-    "ARCHS", "ARCH_RECIPES", "ConfigError", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES",
+    "ARCHS", "AUGMENTS", "AUGMENT_PARTS", "DEFAULT_AUGMENT_PARTS", "ARCH_RECIPES", "ConfigError", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES",
     "MAX_MLP_LAYERS", "ModelConfig", "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config",
     "field_help", "get_preset", "recipe",
 ]

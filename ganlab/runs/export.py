@@ -34,7 +34,11 @@ def machine_description() -> str:
 
 def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None, use_ema: bool = True,
                      card_extra: dict[str, Any] | None = None) -> Path:
-    """Write <name>.safetensors (fp16 weights, loaded back as fp32) and <name>.json from a checkpoint."""
+    """Write <name>.safetensors (fp16 weights, loaded back as fp32) and <name>.json from a checkpoint.
+
+    The checkpoint's discriminator goes to <name>.D.safetensors (fp16 too), named in the card, so the shipped
+    model can be fine-tuned with both networks (TrainConfig.init_from).
+    """
     from safetensors.torch import save_file
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
@@ -49,9 +53,13 @@ def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None
         recalibrate_batchnorm(generator, batches=16, batch_size=128, seed=0)
         state = generator.state_dict()
     # fp16 halves the files (the 40 MB budget); sampling quality is unaffected after upcasting.
-    tensors = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
     weights = out_dir / f"{name}.safetensors"
-    save_file(tensors, str(weights), metadata={"name": name, "format": "ganlab-generator-v1"})
+    save_file(_half(state), str(weights), metadata={"name": name, "format": "ganlab-generator-v1"})
+    d_weights = out_dir / f"{name}.D.safetensors"
+    if isinstance(data.get("D"), dict):
+        save_file(_half(data["D"]), str(d_weights), metadata={"name": name, "format": "ganlab-discriminator-v1"})
+    else:
+        d_weights.unlink(missing_ok=True)  # a D left from an earlier export would not match this G
     train_config = data["train_config"]
     card = {
         "name": name,
@@ -66,10 +74,16 @@ def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None
         "train_seconds": round(float(data.get("elapsed", 0.0)), 1),
         "ema": use,
         "weights_dtype": "float16",
+        "discriminator": d_weights.name if d_weights.is_file() else None,
         **(card_extra or {}),
     }
     atomic_write_bytes(out_dir / f"{name}.json", json.dumps(card, indent=2).encode())
     return weights
+
+
+def _half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Floating-point tensors as fp16 (halves the files; upcast on loading), the rest (BatchNorm counters) as is."""
+    return {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
 
 
 def list_pretrained(folder: Path | None = None) -> list[dict[str, Any]]:

@@ -58,7 +58,7 @@ def resume_trainer(run: Run, *, config_overrides: dict[str, Any] | None = None, 
     if config_overrides:
         config = resumed_config(config, config_overrides)
         run.write_config(config)
-    trainer = Trainer(config, run, **kwargs)
+    trainer = Trainer(config, run, warm=False, **kwargs)  # the weights come from the checkpoint, not init_from
     trainer.load_state_dict(state)
     run.truncate_metrics(trainer.step)  # after a crash, records past the checkpoint are logged again
     return trainer
