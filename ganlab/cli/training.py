@@ -103,6 +103,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{config.arch}/{config.loss} on {trainer.dataset_name} ({trainer.num_images} images, "
           f"{trainer.model_config.img_channels}x{config.img_size}px) · {trainer.hardware.device.type} "
           f"{trainer.hardware.precision} · {trainer.total_steps} iterations")
+    if trainer.warm_note:
+        print(trainer.warm_note)
     return train_in_terminal(trainer, recorder)
 
 

@@ -12,6 +12,9 @@ from ganlab.config.presets import (
     recipe,
 )
 from ganlab.config.training import (
+    AUGMENT_PARTS,
+    AUGMENTS,
+    DEFAULT_AUGMENT_PARTS,
     DEVICES,
     FITS,
     LOSSES,
@@ -22,7 +25,7 @@ from ganlab.config.training import (
 )
 
 __all__ = [
-    "ARCHS", "ARCH_RECIPES", "ConfigError", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES",
+    "ARCHS", "AUGMENTS", "AUGMENT_PARTS", "DEFAULT_AUGMENT_PARTS", "ARCH_RECIPES", "ConfigError", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES",
     "MAX_MLP_LAYERS", "ModelConfig", "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config",
     "config_errors", "field_help", "get_preset", "recipe",
 ]

@@ -25,6 +25,12 @@ LOSSES = ("bce", "wgan-gp", "lsgan", "hinge")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 FITS = ("crop", "pad")  # how a folder's non-square images become square
+AUGMENTS = ("off", "diffaugment", "ada")
+# What each augmentation method may apply to the images D sees (ganlab.train.augment implements them).
+# DiffAugment applies its parts to every image; 90-degree turns or flips at that rate would leak into G's images.
+AUGMENT_PARTS = {"diffaugment": ("color", "translation", "cutout"),
+                 "ada": ("flip", "rotate90", "translation", "color", "cutout")}
+DEFAULT_AUGMENT_PARTS = {"diffaugment": "color,translation,cutout", "ada": "flip,rotate90,translation,color"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class TrainConfig:
     img_size: int = option(32, 'pixels per side')
     channels: int = option(0, "0 = the dataset's own (1 for digits, 3 for emoji/folders)")
     flip: bool = option(False, 'random horizontal flips as augmentation')
+    centre_crop: float = option(1.0, "keep the centre of each image before resizing, as a fraction of its side "
+                                     "(0.5: a 96 px image keeps its middle 48 px); 1 = the whole image")
     # --- model
     arch: str = option("dcgan", 'mlp | dcgan | dcgan-upsample')
     conditional: bool = option(False, 'feed class labels to G and D (labelled datasets only)')
@@ -53,6 +61,19 @@ class TrainConfig:
     gp_lambda: float = option(10.0, 'gradient-penalty weight for wgan-gp')
     d_steps: int = option(1, 'discriminator (critic) updates per iteration')
     g_steps: int = option(1, 'generator updates per iteration (2 = "G twice per D step")')
+    # --- augmentation of everything D sees (real and fake alike, differentiable): small datasets
+    augment: str = option("off", "off | diffaugment (Zhao et al. 2020: every image, every step) | ada (Karras et "
+                                 "al. 2020: each part with a probability p that adapts to D's overfitting)")
+    augment_parts: str = option("", "comma-separated parts, empty = the method's default; diffaugment: color, "
+                                    "translation, cutout; ada: also flip, rotate90 (translation is by whole pixels)")
+    ada_target: float = option(0.6, "ADA: raise p while the mean sign of D's scores on reals is above this")
+    ada_interval: int = option(4, "ADA: iterations between adjustments of p")
+    ada_kimg: float = option(50.0, "ADA: thousands of real images over which p can move from 0 to 1 (the paper's "
+                                   "500 suits runs of millions of images)")
+    # --- starting point
+    init_from: str = option("", "start from a trained model: a run checkpoint (.pt) or a shipped model's name or "
+                                ".safetensors; G (and D when it has one) must match this config's networks")
+    freeze_d: int = option(0, "FreezeD (Mo et al. 2020): keep D's first N layers fixed (with init_from)")
     # --- optimisation
     lr_g: float = option(2e-4, 'generator learning rate (Adam)')
     lr_d: float = option(2e-4, 'discriminator learning rate (Adam)')
@@ -101,6 +122,17 @@ class TrainConfig:
         check_float_range("gp_lambda", self.gp_lambda, 0.0, 1e4)
         check_int_range("d_steps", self.d_steps, 1, 100)
         check_int_range("g_steps", self.g_steps, 1, 100)
+        check_float_range("centre_crop", self.centre_crop, 0.05, 1.0)
+        self.augment_part_list()  # validates augment and augment_parts
+        check_float_range("ada_target", self.ada_target, 0.0, 1.0)
+        check_int_range("ada_interval", self.ada_interval, 1, 10_000)
+        check_positive("ada_kimg", self.ada_kimg, upper=1e6)
+        if not isinstance(self.init_from, str):
+            raise ConfigError(f"init_from={self.init_from!r}: give a checkpoint path or a shipped model name")
+        check_int_range("freeze_d", self.freeze_d, 0, 64)
+        if self.freeze_d and not self.init_from:
+            raise ConfigError(f"freeze_d={self.freeze_d}: freezing D's first layers needs a trained D; "
+                              "set init_from too (or freeze_d=0)")
         check_int_range("seed", self.seed, 0, 2**63 - 1)
         check_int_range("threads", self.threads, 0, 1024)
         check_int_range("log_every", self.log_every, 1, 10**9)
@@ -122,6 +154,24 @@ class TrainConfig:
         if self.loss == "wgan-gp":
             return "layer"
         return "none" if self.arch == "mlp" else "batch"
+
+    def augment_part_list(self) -> tuple[str, ...]:
+        """The augmentation parts in use (empty when augment is off); ConfigError naming a part not allowed."""
+        check_choice("augment", self.augment, AUGMENTS)
+        if self.augment == "off":
+            return ()
+        if not isinstance(self.augment_parts, str):
+            raise ConfigError(f"augment_parts={self.augment_parts!r}: give comma-separated part names")
+        text = self.augment_parts.strip() or DEFAULT_AUGMENT_PARTS[self.augment]
+        parts = tuple(p.strip() for p in text.split(",") if p.strip())
+        allowed = AUGMENT_PARTS[self.augment]
+        for part in parts:
+            if part not in allowed:
+                raise ConfigError(f"augment_parts has {part!r}, which {self.augment} does not offer; "
+                                  f"choose from: {', '.join(allowed)}")
+        if not parts or len(set(parts)) != len(parts):
+            raise ConfigError(f"augment_parts={self.augment_parts!r}: name each part once, e.g. {', '.join(allowed)}")
+        return parts
 
     def model_config(self, num_classes: int = 0, channels: int | None = None) -> ModelConfig:
         """The network half of this config, with the data-dependent parts filled in."""

@@ -79,6 +79,7 @@ class FolderStream(Dataset):
     image_size: int
     image_channels: int
     fit: str = "crop"
+    crop: float = 1.0  # centre fraction kept before resizing
     skipped: tuple[str, ...] = field(default=())
     num_skipped: int = 0
 

@@ -125,8 +125,10 @@ def no_images_message(scan: FolderScan) -> str:
     return msg
 
 
-def _cache_paths(scan: FolderScan, size: int, channels: int, fit: str, max_images: int) -> tuple[Path, Path]:
-    key = json.dumps([CACHE_VERSION, str(scan.root), size, channels, fit, max_images])
+def _cache_paths(scan: FolderScan, size: int, channels: int, fit: str, max_images: int,
+                 crop: float = 1.0) -> tuple[Path, Path]:
+    # The crop joins the key only when set, so caches written before it existed stay valid.
+    key = json.dumps([CACHE_VERSION, str(scan.root), size, channels, fit, max_images] + ([crop] if crop < 1 else []))
     stem = hashlib.sha1(key.encode()).hexdigest()[:20]  # one entry per folder+settings; refreshed in place
     folder = paths.cache_dir() / "folders"
     folder.mkdir(parents=True, exist_ok=True)
@@ -153,7 +155,8 @@ def _write_cache(npy: Path, meta_path: Path, images: np.ndarray, meta: dict) -> 
 
 
 def decode_files(
-    root: Path, files: list[str], size: int, channels: int, fit: str, progress: Progress | None = None
+    root: Path, files: list[str], size: int, channels: int, fit: str, progress: Progress | None = None,
+    crop: float = 1.0,
 ) -> tuple[np.ndarray, list[int], list[str]]:
     """Decode in threads (Pillow releases the GIL): (N_ok, C, H, W) uint8, ok indices, skip lines."""
     out = np.empty((len(files), channels, size, size), dtype=np.uint8)
@@ -162,7 +165,7 @@ def decode_files(
 
     def one(i: int) -> tuple[int, str | None]:
         try:
-            out[i] = decode_image(root / files[i], size, channels, fit).transpose(2, 0, 1)
+            out[i] = decode_image(root / files[i], size, channels, fit, crop=crop).transpose(2, 0, 1)
             return i, None
         except SkipImage as exc:
             return i, f"{files[i]}: {exc}"
@@ -189,7 +192,7 @@ def load_scanned(scan: FolderScan, req: DataRequest, name: str = "", notes: list
     if not scan.files:
         raise ValueError(no_images_message(scan))
     name = name or scan.root.name
-    npy, meta_path = _cache_paths(scan, req.size, req.channels, fit, req.max_images)
+    npy, meta_path = _cache_paths(scan, req.size, req.channels, fit, req.max_images, req.crop)
     fingerprint = scan.fingerprint()
     cached = _read_cache(npy, meta_path, fingerprint)
     if cached is not None:
@@ -198,7 +201,7 @@ def load_scanned(scan: FolderScan, req: DataRequest, name: str = "", notes: list
     else:
         keep = pick_indices(len(scan.files), req.max_images)
         files = [scan.files[i] for i in keep]
-        images, ok, skipped = decode_files(scan.root, files, req.size, req.channels, fit, req.progress)
+        images, ok, skipped = decode_files(scan.root, files, req.size, req.channels, fit, req.progress, req.crop)
         labels, class_names = infer_labels([files[i] for i in ok]) if scan.labels is not None else (None, ())
         meta = {
             "fingerprint": fingerprint,

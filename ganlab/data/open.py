@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from ganlab.data.archive import extract_zip, extraction_notes
-from ganlab.data.dataset import Dataset
+from ganlab.data.dataset import Dataset, ImageDataset
 from ganlab.data.folder import load_scanned, scan_folder
 from ganlab.data.pixels import pick_indices
 from ganlab.data.registry import DataRequest, get_spec
@@ -42,7 +42,7 @@ def open_dataset(request: DataRequest | str, /, **fields: Any) -> Dataset:
     req.check()
     req = req.resolved(spec)
     if req.name not in FOLDER_SOURCES:
-        dataset = spec.loader(req)
+        dataset = spec.loader(req) if req.crop >= 1 else _centre_cropped(spec.loader, req)
         _check_count(req, len(dataset))
         return dataset
     if not req.path:
@@ -54,11 +54,20 @@ def open_dataset(request: DataRequest | str, /, **fields: Any) -> Dataset:
     scan = scan_folder(root)
     count = len(pick_indices(len(scan.files), req.max_images))
     if count * req.channels * req.size * req.size > (req.memory_budget or default_memory_budget()):
-        stream = stream_scanned(scan, req.size, req.channels, req.fit, req.max_images, name)
+        stream = stream_scanned(scan, req.size, req.channels, req.fit, req.max_images, name, req.crop)
         if len(stream) < req.min_images:
             raise ValueError(f"only {len(stream)} image files in {str(scan.root)!r}, fewer than {req.min_images}")
         return stream
     return load_scanned(scan, req, name=name, notes=notes)
+
+
+def _centre_cropped(loader: Any, req: DataRequest) -> ImageDataset:
+    """A built-in source's images with only their centre kept: loaded at size/crop, then the middle size x size."""
+    big = max(req.size, round(req.size / req.crop))
+    dataset = loader(replace(req, size=big, crop=1.0))
+    top = (big - req.size) // 2
+    images = dataset.images[:, :, top : top + req.size, top : top + req.size].contiguous()  # (N, C, size, size)
+    return replace(dataset, images=images)
 
 
 def _check_count(req: DataRequest, count: int) -> None:

@@ -23,6 +23,7 @@ class DataRequest:
     path: str = ""  # folder, zip or font file, for the sources that read one
     subset: str = ""  # dataset-specific: train/test split, emoji faces/all
     fit: str = "crop"  # folders: crop or pad to a square
+    crop: float = 1.0  # keep the centre fraction of each image's side before resizing (1 = all of it)
     max_images: int = 0  # 0 = all; else evenly spaced (every class keeps its share)
     min_images: int = 1  # fewer usable images than this is an error (training needs one batch)
     memory_budget: int = 0  # bytes of uint8 images a folder may hold in RAM before it streams (0 = default)
@@ -32,7 +33,8 @@ class DataRequest:
     def of(cls, config: TrainConfig, progress: Progress | None = None) -> "DataRequest":
         """The data a training config asks for (at least one batch of images)."""
         return cls(name=config.dataset, size=config.img_size, channels=config.channels, path=config.data_path,
-                   subset=config.data_subset, fit=config.fit, min_images=config.batch_size, progress=progress)
+                   subset=config.data_subset, fit=config.fit, crop=config.centre_crop, min_images=config.batch_size,
+                   progress=progress)
 
     def report(self, done: int, total: int) -> None:
         if self.progress is not None:
@@ -49,6 +51,8 @@ class DataRequest:
             raise ValueError(f"max_images={max_images!r}: give 0 (all) or a positive count")
         if self.fit not in FITS:
             raise ValueError(f"fit={self.fit!r}: choose {' or '.join(FITS)} (how images become square)")
+        if isinstance(self.crop, bool) or not isinstance(self.crop, (int, float)) or not 0.05 <= self.crop <= 1:
+            raise ValueError(f"crop={self.crop!r}: give the centre fraction to keep, from 0.05 to 1 (1 = whole image)")
 
     def resolved(self, spec: "DatasetSpec") -> "DataRequest":
         """Channels and subset filled in from the source's defaults; an unoffered subset is refused."""

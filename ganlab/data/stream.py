@@ -16,7 +16,8 @@ from ganlab.data.pixels import pick_indices
 from ganlab.data.sampler import BatchSampler, EpochOrder, OrderedSampler, to_model_range
 
 
-def stream_scanned(scan: FolderScan, size: int, channels: int, fit: str, max_images: int, name: str) -> FolderStream:
+def stream_scanned(scan: FolderScan, size: int, channels: int, fit: str, max_images: int, name: str,
+                   crop: float = 1.0) -> FolderStream:
     """A FolderStream over a scanned folder (no decoding now; unusable files are replaced while streaming)."""
     if not scan.files:
         raise ValueError(no_images_message(scan))
@@ -31,6 +32,7 @@ def stream_scanned(scan: FolderScan, size: int, channels: int, fit: str, max_ima
         image_size=size,
         image_channels=channels,
         fit=fit,
+        crop=crop,
     )
 
 
@@ -48,7 +50,7 @@ class _Decoded(TorchDataset):
         for k in range(len(s)):  # deterministic substitute, so resumed runs see the same data
             j = (i + k) % len(s)
             try:
-                arr = decode_image(s.root / s.files[j], s.image_size, s.image_channels, s.fit)
+                arr = decode_image(s.root / s.files[j], s.image_size, s.image_channels, s.fit, crop=s.crop)
             except SkipImage:
                 continue
             label = int(s.labels[j]) if s.labels is not None else -1

@@ -77,9 +77,14 @@ def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None
         recalibrate_batchnorm(generator, batches=16, batch_size=128, seed=0)
         state = generator.state_dict()
     # fp16 halves the files (the 40 MB budget); sampling quality is unaffected after upcasting.
-    tensors = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
     weights = out_dir / f"{name}.safetensors"
-    atomic_write_bytes(weights, save(tensors, metadata={"name": name, "format": "ganlab-generator-v1"}))
+    atomic_write_bytes(weights, save(_half(state), metadata={"name": name, "format": "ganlab-generator-v1"}))
+    d_weights = out_dir / f"{name}.D.safetensors"
+    if isinstance(data.get("D"), dict):
+        atomic_write_bytes(d_weights, save(_half(data["D"]), metadata={"name": name,
+                                                                       "format": "ganlab-discriminator-v1"}))
+    else:
+        d_weights.unlink(missing_ok=True)  # a D left from an earlier export would not match this G
     train_config = data["train_config"]
     dataset = data.get("dataset", train_config.get("dataset"))
     card = {
@@ -96,6 +101,7 @@ def export_generator(checkpoint: Path, name: str, *, out_dir: Path | None = None
         "train_seconds": round(float(data.get("elapsed", 0.0)), 1),
         "ema": use,
         "weights_dtype": "float16",
+        "discriminator": d_weights.name if d_weights.is_file() else None,
         **(card_extra or {}),
     }
     atomic_write_bytes(out_dir / f"{name}.json", json.dumps(card, indent=2).encode())
@@ -122,6 +128,11 @@ def export_run(run: Run, name: str, *, use_ema: bool = True, overwrite: bool = F
 # Gallery order: the sharpest pictures first (a card's own "showcase" number wins); unlisted models follow by name.
 SHOWCASE = {"fashion-cdcgan": 1, "fashion-dcgan": 2, "emoji-dcgan": 3, "fashion-wgangp": 4, "fashion-mlp": 5,
             "digits-dcgan": 9}
+
+
+def _half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Floating-point tensors as fp16 (halves the files; upcast on loading), the rest (BatchNorm counters) as is."""
+    return {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
 
 
 def list_pretrained(folder: Path | None = None) -> list[dict[str, Any]]:

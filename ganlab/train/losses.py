@@ -46,6 +46,13 @@ class GANLoss:
         real, fake = real_scores.detach().float(), fake_scores.detach().float()
         return {"critic_real": real.mean(), "critic_fake": fake.mean()}
 
+    def real_signs(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+        """(N,) +1 where D calls a real image real, -1 where it calls it fake: ADA's overfitting signal.
+
+        The decision boundary is 0 for logits (bce) and hinge scores; subclasses with another boundary override it.
+        """
+        return torch.sign(real_scores.detach().float())
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
 
@@ -83,6 +90,12 @@ class WassersteinGP(GANLoss):
         stats["wasserstein"] = stats["critic_real"] - stats["critic_fake"]
         return stats
 
+    def real_signs(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+        # A critic's scores have no fixed zero (any constant can be added): the boundary is the midpoint of the
+        # batch's mean real and mean fake score, so the signal is "how cleanly D separates reals from fakes".
+        real, fake = real_scores.detach().float(), fake_scores.detach().float()
+        return torch.sign(real - (real.mean() + fake.mean()) / 2)
+
 
 @register_loss("lsgan")
 class LeastSquares(GANLoss):
@@ -93,6 +106,9 @@ class LeastSquares(GANLoss):
 
     def g_loss(self, fake_scores: Tensor) -> Tensor:
         return 0.5 * (fake_scores.float() - 1).pow(2).mean()
+
+    def real_signs(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+        return torch.sign(real_scores.detach().float() - 0.5)  # targets 1 (real) and 0 (fake): boundary 0.5
 
 
 @register_loss("hinge")

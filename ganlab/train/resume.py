@@ -61,7 +61,7 @@ def resume_trainer(run: Run, *, config_overrides: dict[str, Any] | None = None, 
         if config_overrides:
             config = resumed_config(config, config_overrides)
             run.write_config(config)
-        trainer = Trainer(config, run, **kwargs)
+        trainer = Trainer(config, run, warm=False, **kwargs)  # weights come from the checkpoint, not init_from
         try:
             trainer.load_state_dict(state)
         except CheckpointError as exc:

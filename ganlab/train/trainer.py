@@ -15,13 +15,16 @@ from ganlab.data import DataRequest, Dataset, make_sampler, open_dataset
 from ganlab.data.dataset import Progress
 from ganlab.device import resolve_hardware, set_threads
 from ganlab.nets import recalibrate_batchnorm
-from ganlab.runs import CheckpointError, Run, save_checkpoint, to_cpu
+from ganlab.runs import Run, save_checkpoint
+from ganlab.train.augment import Augmenter
 from ganlab.train.ema import update_ema
 from ganlab.train.events import AbortFn, DivergedError, ProgressFn, TrainEvent
 from ganlab.train.losses import get_loss, gradient_penalty
 from ganlab.train.meter import Meter
 from ganlab.train.parts import build_parts
+from ganlab.train.state import restore_trainer, trainer_state
 from ganlab.train.ticks import Ticks
+from ganlab.train.warm_start import trainable_d_parameters, warm_start
 
 if TYPE_CHECKING:
     from ganlab.metrics import LiveQuality
@@ -31,7 +34,8 @@ class Trainer:
     """Owns G, D, optimisers and data for one run; advance it with train_step() or run()."""
 
     def __init__(self, config: TrainConfig, run: Run | None = None, *, dataset: Dataset | None = None,
-                 data_progress: Progress | None = None) -> None:
+                 data_progress: Progress | None = None, warm: bool = True) -> None:
+        """warm=False skips config.init_from (a resumed run's weights come from its own checkpoint)."""
         self.config = config
         self.run_dir = run
         self.hardware = resolve_hardware(config.device, config.precision)
@@ -53,6 +57,9 @@ class Trainer:
         torch.manual_seed(config.seed)
         (self.G, self.D, self.G_ema, self.opt_g, self.opt_d, self.scaler_g,
          self.scaler_d) = build_parts(config, self.model_config, self.hardware)
+        self.warm_note = (warm_start(config.init_from, self.G, self.D, self.G_ema, config.freeze_d)
+                          if config.init_from and warm else "")
+        self._d_trainable = trainable_d_parameters(self.D, config.freeze_d)  # all of D unless freeze_d > 0
         self.loss = get_loss(config.loss)
         self._joint_d = self.model_config.d_norm != "batch"  # no cross-sample statistics in D
         self.sampler = make_sampler(dataset, config.batch_size, self.device, flip=config.flip, seed=config.seed)
@@ -61,6 +68,9 @@ class Trainer:
         self.fixed_z = torch.randn(config.num_samples, config.z_dim, generator=fixed).to(self.device)
         k = self.model_config.num_classes
         self.fixed_labels = (torch.arange(config.num_samples) % k).to(self.device) if k else None
+        parts = config.augment_part_list()
+        self.augment = Augmenter(config.augment, parts, device=self.device, seed=config.seed + 4, target=config.ada_target,
+                                 interval=config.ada_interval, kimg=config.ada_kimg) if parts else None
 
         self.step = 0  # completed iterations
         self.d_updates = 0
@@ -90,6 +100,17 @@ class Trainer:
             return None
         return torch.randint(0, k, (n,), device=self.device, generator=self.noise)
 
+    def _seen(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (N, C, H, W) as D sees them: augmented when augmentation is on (differentiably)."""
+        if self.augment is None:
+            return x
+        x = self.augment(x)
+        return x.contiguous(memory_format=torch.channels_last) if self.hardware.channels_last else x
+
+    def _d_grad(self, on: bool) -> None:
+        for p in self._d_trainable:  # frozen layers (freeze_d) stay frozen
+            p.requires_grad_(on)
+
     def d_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, torch.Tensor | None] | None:
         """One discriminator (critic) update on a real batch and a fresh fake batch.
 
@@ -100,24 +121,27 @@ class Trainer:
         if self.hardware.channels_last:
             real = real.contiguous(memory_format=torch.channels_last)
         n = real.shape[0]
-        self.D.requires_grad_(True)
+        self._d_grad(True)
         with self.hardware.autocast():
             with torch.set_grad_enabled(keep_fake):
                 fake = self.G(self._noise(n), labels)
             fake_d = fake.detach().to(real.dtype)
             if self._joint_d:  # per-sample critic: one pass over real and fake together is cheaper
-                both = torch.cat([real, fake_d])
+                both = self._seen(torch.cat([real, fake_d]))
                 both_labels = None if labels is None else torch.cat([labels, labels])
                 real_scores, fake_scores = self.D(both, both_labels).float().split(n)
+                real_seen, fake_seen = both.split(n)
             else:  # BatchNorm sees real and fake batches separately, as in the DCGAN paper
-                real_scores = self.D(real, labels).float()
-                fake_scores = self.D(fake_d, labels).float()
+                real_seen, fake_seen = self._seen(real), self._seen(fake_d)
+                real_scores = self.D(real_seen, labels).float()
+                fake_scores = self.D(fake_seen, labels).float()
             loss = self.loss.d_loss(real_scores, fake_scores)
             stats = {"loss_d": loss, **self.loss.d_stats(real_scores, fake_scores)}
             if self.loss.uses_gradient_penalty:
                 # Under autocast too: the critic's double backward is about half of a WGAN-GP step (bf16 here made
                 # the whole step ~25% faster); x_hat, the gradient and its norm stay float32 (see gradient_penalty).
-                gp = gradient_penalty(self.D, real, fake_d.float(), labels, generator=self.noise)
+                # Taken on the images D saw: with augmentation on, the augmented ones.
+                gp = gradient_penalty(self.D, real_seen, fake_seen.float(), labels, generator=self.noise)
                 loss = loss + self.config.gp_lambda * gp
                 stats["gp"] = gp
                 stats["loss_d"] = loss
@@ -127,24 +151,26 @@ class Trainer:
         self.scaler_d.update()
         self.d_updates += 1
         self.meter.add(stats)
+        if self.augment is not None:
+            self.augment.observe(self.loss.real_signs(real_scores, fake_scores))
         return (fake, labels) if keep_fake else None
 
     def g_step(self, kept: tuple[torch.Tensor, torch.Tensor | None] | None = None) -> None:
         """One generator update through a frozen discriminator (on `kept` fakes from d_step if given)."""
         n = self.config.batch_size
-        self.D.requires_grad_(False)  # D's weight gradients are not needed for G's update
+        self._d_grad(False)  # D's weight gradients are not needed for G's update
         with self.hardware.autocast():
             if kept is not None:
                 fake, labels = kept
             else:
                 labels = self._random_labels(n)
                 fake = self.G(self._noise(n), labels)
-            loss = self.loss.g_loss(self.D(fake, labels).float())
+            loss = self.loss.g_loss(self.D(self._seen(fake), labels).float())
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss).backward()
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
-        self.D.requires_grad_(True)
+        self._d_grad(True)
         self.g_updates += 1
         if self.G_ema is not None:
             update_ema(self.G_ema, self.G, self.config.ema, self.g_updates)
@@ -161,6 +187,9 @@ class Trainer:
             self.g_step(kept if j == 0 else None)
         kept = None
         self.step += 1
+        if self.augment is not None:
+            self.augment.end_iteration(self.step)
+            self.meter.add(self.augment.stats())
         self.elapsed += time.perf_counter() - t0
         self.ticks.after_step(progress)
 
@@ -211,46 +240,11 @@ class Trainer:
     # ------------------------------------------------------------------ state and checkpoints
     def state_dict(self) -> dict[str, Any]:
         """Weights, optimiser states, RNG states and counters as plain CPU data: everything exact resume needs."""
-        rng: dict[str, Any] = {"torch": torch.get_rng_state(), "noise": self.noise.get_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        return to_cpu({
-            "train_config": self.config.to_dict(), "model_config": self.model_config.to_dict(),
-            "class_names": list(self.class_names), "dataset": self.dataset_name, "num_images": self.num_images,
-            "step": self.step, "d_updates": self.d_updates, "g_updates": self.g_updates, "elapsed": self.elapsed,
-            "G": self.G.state_dict(), "D": self.D.state_dict(),
-            "ema": self.G_ema.state_dict() if self.G_ema is not None else None,
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
-            "sampler": self.sampler.state_dict(), "rng": rng, "fixed_z": self.fixed_z,
-        })
+        return trainer_state(self)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state_dict() into this trainer (built from the same config); CheckpointError on a mismatch."""
-        try:
-            self.G.load_state_dict(state["G"])
-            self.D.load_state_dict(state["D"])
-            if self.G_ema is not None and state.get("ema") is not None:
-                self.G_ema.load_state_dict(state["ema"])
-            self.opt_g.load_state_dict(state["opt_g"])
-            self.opt_d.load_state_dict(state["opt_d"])
-        except (KeyError, RuntimeError, ValueError) as exc:
-            raise CheckpointError(f"checkpoint does not match this run's networks: {str(exc).splitlines()[0]}") from None
-        if state.get("scaler_g"):
-            self.scaler_g.load_state_dict(state["scaler_g"])
-            self.scaler_d.load_state_dict(state["scaler_d"])
-        self.sampler.load_state_dict(state["sampler"])
-        torch.set_rng_state(state["rng"]["torch"])
-        self.noise.set_state(state["rng"]["noise"])
-        if "cuda" in state["rng"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
-        self.fixed_z = state["fixed_z"].to(self.device)
-        self.step = int(state["step"])
-        self.d_updates = int(state.get("d_updates", 0))
-        self.g_updates = int(state.get("g_updates", 0))
-        self.elapsed = float(state.get("elapsed", 0.0))
-        self.meter.restart(self.step)
-        self.last_good_step = self.step
+        restore_trainer(self, state)
 
     def save(self) -> None:
         """Checkpoint to checkpoints/latest.pt (+ a kept step copy), atomically; no-op without a run folder.
