@@ -53,6 +53,11 @@ st.subheader("Objective")
 forms.objective_section(errors)
 st.subheader("Optimisation")
 forms.optimisation_section(errors)
+small_fields = ("augment_parts", "ada_target", "ada_interval", "ada_kimg", "init_from", "freeze_d")
+forms.open_if_wrong("train.small_box", small_fields, errors)
+with st.expander("Few images? Augmentation and a trained starting point", key="train.small_box"):
+    forms.augmentation_section(errors)
+    forms.start_from_section(errors, forms.start_from_choices())
 # Keyed expanders keep their identity (and the user's open/closed choice) whatever the page draws above them;
 # one whose fields hold a problem opens itself.
 forms.open_if_wrong("train.hardware_box", ("threads",), errors)

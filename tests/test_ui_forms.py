@@ -145,12 +145,10 @@ def test_every_config_field_has_a_widget_and_start_submits_exactly_the_form(app_
 
     at = open_train()
     shown = {w.key for kind in ("selectbox", "number_input", "text_input", "checkbox") for w in at.get(kind)}
-    hidden_for_dcgan_bce = {"mlp_hidden", "dropout", "gp_lambda", "data_path", "data_subset", "fit"}
-    # Issue 15's fields are in TrainConfig (and the CLI); the Train form gets their widgets in a later change.
-    not_on_the_form_yet = {"centre_crop", "augment", "augment_parts", "ada_target", "ada_interval", "ada_kimg",
-                           "init_from", "freeze_d"}
-    assert {f"cfg.{f}" for f in TrainConfig.__dataclass_fields__} - shown == {
-        f"cfg.{f}" for f in hidden_for_dcgan_bce | not_on_the_form_yet}
+    # Shown only when they apply: MLP widths, the WGAN-GP weight, folder fields, augmentation details, FreezeD.
+    hidden_for_dcgan_bce = {"mlp_hidden", "dropout", "gp_lambda", "data_path", "data_subset", "fit", "augment_parts",
+                            "ada_target", "ada_interval", "ada_kimg", "freeze_d"}
+    assert {f"cfg.{f}" for f in TrainConfig.__dataclass_fields__} - shown == {f"cfg.{f}" for f in hidden_for_dcgan_bce}
     at.number_input(key="cfg.max_steps").set_value(7)
     at.number_input(key="cfg.seed").set_value(3)
     at.text_input(key="cfg.name").set_value("exact")
@@ -188,3 +186,17 @@ def test_form_and_cli_build_the_same_config_for_every_architecture_and_loss(app_
             from_form = TrainConfig.from_dict(form)
             from_cli = config_from_args(build_parser().parse_args(["train", "--arch", arch, "--loss", loss]))
             assert from_form == from_cli == TrainConfig(**recipe(arch, loss)), (arch, loss)
+
+
+def test_augmentation_and_start_from_widgets_reach_the_config(app_manager) -> None:
+    at = open_train()
+    at.selectbox(key="cfg.augment").set_value("ada").run()
+    assert at.number_input(key="cfg.ada_target").value == 0.6
+    at.text_input(key="cfg.augment_parts").set_value("flip,teleport").run()
+    assert any("teleport" in c.value for c in at.caption) and at.button(key="train.start").disabled
+    at.text_input(key="cfg.augment_parts").set_value("flip,translation").run()
+    starts = at.selectbox(key="cfg.init_from")
+    assert "shipped model fashion-dcgan (fashion-mnist)" in starts.options
+    starts.set_value("fashion-dcgan").run()
+    assert at.number_input(key="cfg.freeze_d")
+    assert not at.button(key="train.start").disabled

@@ -23,6 +23,8 @@ LABELS = {
     "fid": "FID",
     "kid": "KID",
     "img_s": "images/s",
+    "ada_p": "ADA p",
+    "ada_rt": "r_t (sign of D on reals)",
 }
 
 

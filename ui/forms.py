@@ -10,6 +10,7 @@ from ganlab import data
 from ganlab.config import (
     ARCH_RECIPES,
     ARCHS,
+    AUGMENTS,
     D_NORMS,
     DCGAN_SIZES,
     FITS,
@@ -128,6 +129,7 @@ def dataset_section(errors: dict[str, str]) -> dict[str, Any]:
     with c1:
         st.selectbox("Image size (px)", DCGAN_SIZES, key=_k("img_size"), help=_help("img_size"))
         field_error("img_size", errors)
+    _number(c1, "Centre crop (fraction kept)", "centre_crop", errors, 0.05)
     # Labels must not depend on the dataset: a selectbox whose option labels change keeps the old label as its
     # value in the browser. The dataset's own channel count goes into the help text instead.
     c2.selectbox("Channels", (0, 1, 3), key=_k("channels"),
@@ -217,3 +219,47 @@ def logging_section(errors: dict[str, str]) -> None:
     _number(c3, "Quality (FID) every (0 = off)", "quality_every", errors, 100)
     st.text_input("Run name (optional)", key=_k("name"))
     field_error("name", errors)
+
+
+def augmentation_section(errors: dict[str, str]) -> None:
+    """Augmentation of everything D sees (real and fake alike): the remedy when a folder holds few images."""
+    c1, c2 = st.columns([1, 2])
+    method = c1.selectbox("Augment what D sees", AUGMENTS, key=_k("augment"), help=_help("augment"),
+                          format_func={"off": "off", "diffaugment": "DiffAugment", "ada": "ADA (adaptive)"}.get)
+    if method != "off":
+        with c2:
+            st.text_input("Parts (empty = the method's default)", key=_k("augment_parts"),
+                          placeholder="color,translation,cutout" + (",flip,rotate90" if method == "ada" else ""),
+                          help=_help("augment_parts"))
+            field_error("augment_parts", errors)
+    if method == "ada":
+        a1, a2, a3 = st.columns(3)
+        _number(a1, "ADA target r_t", "ada_target", errors, 0.05)
+        _number(a2, "ADA adjust every (iterations)", "ada_interval", errors, 1)
+        _number(a3, "ADA speed (kimg from p=0 to 1)", "ada_kimg", errors, 10.0)
+
+
+def start_from_section(errors: dict[str, str], sources: dict[str, str]) -> None:
+    """Start from a trained generator (and its D when it has one), optionally freezing D's first layers."""
+    options = ["", *sources]
+    if st.session_state.get(_k("init_from")) not in options:  # a path typed in the CLI or a run since deleted
+        options.append(st.session_state.get(_k("init_from")) or "")
+    c1, c2 = st.columns([2, 1])
+    with c1:
+        st.selectbox("Start from", options, key=_k("init_from"), help=_help("init_from"),
+                     format_func=lambda v: "scratch (random weights)" if not v else sources.get(v, v))
+        field_error("init_from", errors)
+    if st.session_state.get(_k("init_from")):
+        _number(c2, "Freeze D's first layers (FreezeD)", "freeze_d", errors, 1)
+
+
+def start_from_choices() -> dict[str, str]:
+    """{init_from value: label}: the shipped models (by name) and every run's latest checkpoint (by path)."""
+    from ganlab.runs import list_pretrained, list_runs
+
+    choices = {str(card["name"]): f"shipped model {card['name']} ({card.get('dataset', '?')})"
+               for card in list_pretrained() if card.get("name")}
+    for run in list_runs():
+        if run.latest_checkpoint is not None:
+            choices[str(run.latest_checkpoint)] = f"run {run.display_name} (latest checkpoint)"
+    return choices

@@ -179,10 +179,15 @@ def poll_interval(snap: JobSnapshot) -> float | None:
 # re-sends the same figures and image bytes instead of rebuilding them (the expensive part of a refresh).
 @st.cache_resource(max_entries=16, show_spinner=False)
 def live_charts(job_id: str, version: float, log_y: bool, smoothing: float,
-                _history: tuple[dict, ...]) -> tuple[go.Figure, go.Figure]:
+                _history: tuple[dict, ...]) -> tuple[go.Figure, go.Figure, go.Figure | None]:
     history = {job_id: list(_history)}
+    ada = None
+    if any("ada_p" in r for r in _history):  # ADA's augmentation probability and the overfitting signal behind it
+        ada = loss_figure(history, keys=("ada_p", "ada_rt"), title="ADA: augmentation probability p and r_t",
+                          max_points=LIVE_POINTS)
     return (loss_figure(history, log_y=log_y, smoothing=smoothing, title="Losses", max_points=LIVE_POINTS),
-            scores_figure(list(_history), smoothing=smoothing, title="Discriminator outputs", max_points=LIVE_POINTS))
+            scores_figure(list(_history), smoothing=smoothing, title="Discriminator outputs", max_points=LIVE_POINTS),
+            ada)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -232,9 +237,11 @@ def panel_body(job_id: str, every: float | None) -> None:
         log_y = c1.toggle("Log scale", key=state.LOG_Y)
         smoothing = c2.slider("Smoothing", 0.0, 0.99, step=0.01, key=state.SMOOTHING)
         left, right = st.columns(2)
-        losses, scores = live_charts(snap.job_id, snap.updated, bool(log_y), float(smoothing), snap.history)
+        losses, scores, ada = live_charts(snap.job_id, snap.updated, bool(log_y), float(smoothing), snap.history)
         left.plotly_chart(losses, key="live.loss")
         right.plotly_chart(scores, key="live.scores")
+        if ada is not None:
+            st.plotly_chart(ada, key="live.ada")
         _quality(history, snap.quality_note)
     _grids(job, snap)
     footer = {JobState.RUNNING: "Training continues if you leave this page or close the tab.",

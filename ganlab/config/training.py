@@ -128,11 +128,12 @@ class TrainConfig:
         check_int_range("ada_interval", self.ada_interval, 1, 10_000)
         check_positive("ada_kimg", self.ada_kimg, upper=1e6)
         if not isinstance(self.init_from, str):
-            raise ConfigError(f"init_from={self.init_from!r}: give a checkpoint path or a shipped model name")
+            raise ConfigError(f"init_from={self.init_from!r}: give a checkpoint path or a shipped model name",
+                              field="init_from")
         check_int_range("freeze_d", self.freeze_d, 0, 64)
         if self.freeze_d and not self.init_from:
             raise ConfigError(f"freeze_d={self.freeze_d}: freezing D's first layers needs a trained D; "
-                              "set init_from too (or freeze_d=0)")
+                              "set init_from too (or freeze_d=0)", field="freeze_d")
         check_int_range("seed", self.seed, 0, 2**63 - 1)
         check_int_range("threads", self.threads, 0, 1024)
         check_int_range("log_every", self.log_every, 1, 10**9)
@@ -161,16 +162,18 @@ class TrainConfig:
         if self.augment == "off":
             return ()
         if not isinstance(self.augment_parts, str):
-            raise ConfigError(f"augment_parts={self.augment_parts!r}: give comma-separated part names")
+            raise ConfigError(f"augment_parts={self.augment_parts!r}: give comma-separated part names",
+                              field="augment_parts")
         text = self.augment_parts.strip() or DEFAULT_AUGMENT_PARTS[self.augment]
         parts = tuple(p.strip() for p in text.split(",") if p.strip())
         allowed = AUGMENT_PARTS[self.augment]
         for part in parts:
             if part not in allowed:
                 raise ConfigError(f"augment_parts has {part!r}, which {self.augment} does not offer; "
-                                  f"choose from: {', '.join(allowed)}")
+                                  f"choose from: {', '.join(allowed)}", field="augment_parts")
         if not parts or len(set(parts)) != len(parts):
-            raise ConfigError(f"augment_parts={self.augment_parts!r}: name each part once, e.g. {', '.join(allowed)}")
+            raise ConfigError(f"augment_parts={self.augment_parts!r}: name each part once, e.g. {', '.join(allowed)}",
+                              field="augment_parts")
         return parts
 
     def model_config(self, num_classes: int = 0, channels: int | None = None) -> ModelConfig:
