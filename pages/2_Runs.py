@@ -9,15 +9,16 @@ from ganlab.runs import Run, RunError, busy_message, delete_run, is_live, list_r
 from ganlab.runs.summary import common_steps, config_diff, loss_records, resume_blocker, unique_labels
 from ganlab.train import extra_steps_overrides
 from ui import state as ui_state
-from ui.charts import loss_figure
+from ui.charts import DEFAULT_SMOOTHING, loss_figure
 from ui.jobs import get_manager
 from ui.run_exports import export_panel, run_download
-from ui.runs import cached_metrics, live_states, run_row, run_state
+from ui.runs import cached_metrics, live_states, run_rows, run_state
 from ui.sidebar import page
 from ui.state import keep_valid
 from ui.widgets import show_error, show_flash, show_grid
 
 COMPARE = "runs.compare"  # multiselect of run ids
+COMPARE_KEPT = "runs.compare_kept"  # the same selection, kept while the page is not shown (widget state is not)
 MANAGE = "runs.manage"  # run id picked for resume / rename / delete
 CONFIRM_DELETE = "runs.confirm_delete"  # run id waiting for the second click
 SAMPLE_STEP = "runs.sample_step"
@@ -33,7 +34,7 @@ def compare(selected: list[Run], labels: dict[str, str]) -> None:
     """Overlaid loss curves, sample grids at one step, and the config fields that differ."""
     left, right = st.columns(2)
     log_y = left.toggle("Log-scale y axis", key="runs.log_y")
-    smoothing = right.slider("Smoothing", 0.0, 0.99, 0.0, 0.01, key="runs.smoothing")
+    smoothing = right.slider("Smoothing", 0.0, 0.99, DEFAULT_SMOOTHING, 0.01, key="runs.smoothing")
     histories = {labels[r.id]: loss_records(cached_metrics(r)) for r in selected}
     if any(histories.values()):
         fig = loss_figure(histories, ("loss_d", "loss_g"), log_y=log_y, smoothing=smoothing,
@@ -75,6 +76,10 @@ def compare(selected: list[Run], labels: dict[str, str]) -> None:
 
 
 def resume_panel(run: Run, state: str, label: str) -> None:
+    if run.latest_checkpoint is None:
+        st.caption("No checkpoint: this run never trained far enough to save one, so there is nothing to resume. "
+                   "Start a new run on the Train page.")
+        return
     extra = st.number_input("Extra steps beyond the last checkpoint (0 = finish the planned steps)",
                             min_value=0, max_value=10_000_000, value=0, step=100, key="runs.extra_steps")
     if not st.button("Resume from the last checkpoint", key="runs.resume", icon=":material/play_arrow:"):
@@ -149,23 +154,20 @@ states = {r.id: run_state(r, live) for r in runs}
 labels = unique_labels(runs)
 by_id = {r.id: r for r in runs}
 
-st.dataframe(
-    [run_row(r, states[r.id]) for r in runs],
-    hide_index=True,
-    key="runs.table",
-    column_config={
-        "loss_d": st.column_config.NumberColumn("D loss", format="%.4f"),
-        "loss_g": st.column_config.NumberColumn("G loss", format="%.4f"),
-        "FID": st.column_config.NumberColumn("FID", format="%.2f"),
-    },
-)
+st.dataframe(run_rows(runs, states, labels), hide_index=True, key="runs.table")
+st.caption("Columns after the losses are the settings that differ between these runs. A quality number says "
+           "where (step) and with what (feature extractor) it was measured: compare runs only by numbers of the "
+           "same extractor and dataset.")
 if any(s == "interrupted" for s in states.values()):
     st.caption("*interrupted*: the process training it ended without stopping it; resume it below.")
 
 st.subheader("Compare")
+if COMPARE not in st.session_state and COMPARE_KEPT in st.session_state:
+    st.session_state[COMPARE] = st.session_state[COMPARE_KEPT]  # back from another page: the same selection
 keep_valid(COMPARE, by_id, multi=True)
 chosen = st.multiselect("Runs to compare", list(by_id), format_func=labels.get, key=COMPARE,
                         placeholder="Pick two or more runs")
+st.session_state[COMPARE_KEPT] = list(chosen)
 if chosen:
     compare([by_id[i] for i in chosen], labels)
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from ganlab import paths
 from ganlab.config import TrainConfig
-from ganlab.runs import create_run, list_runs, open_run
+from ganlab.runs import create_run, list_runs, open_run, rename_run
 from tests.helpers import open_page, record_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,8 @@ def test_runs_table_lists_every_run_with_status_and_last_losses(two_runs: list[s
     assert set(df["Name"]) == {"alpha", "beta"}
     assert set(df["Status"]) == {"finished"}
     assert all(s.startswith("6") for s in df["Steps"])
-    assert df["loss_d"].notna().all() and df["loss_g"].notna().all()
+    for column in ("D loss", "G loss"):  # a number to 3 decimals, never the '—' of a missing value
+        assert all(float(v) == float(v) for v in df[column]), df[column]
 
 
 def test_runs_table_marks_dead_running_run_interrupted(two_runs: list[str]) -> None:
@@ -221,3 +222,20 @@ def test_a_run_that_failed_on_a_full_disk_resumes_from_the_runs_page_once_space_
     assert not at.exception and not at.error, [e.value for e in at.error]
     resumed = next(j for j in app_manager.jobs() if j is not job and j.run.id == job.run.id)
     assert resumed.wait_for(lambda s: not s.active, timeout=TIMEOUT).state == "finished"
+
+
+def test_runs_table_shows_the_differing_setting_as_a_column_and_unique_names(two_runs: list[str]) -> None:
+    rename_run(open_run(two_runs[1]), "alpha")  # two runs with one name: the table must still tell them apart
+    at = page().run()
+    df = table(at)
+    assert "lr_g" in df.columns and set(df["lr_g"]) == {"0.0002", "0.0001"}
+    assert "name" not in df.columns and "log_every" not in df.columns
+    assert df["Name"].nunique() == 2
+
+
+def test_compare_selection_survives_leaving_the_page(two_runs: list[str]) -> None:
+    at = page().run()
+    at.multiselect(key="runs.compare").set_value(two_runs).run()
+    at.switch_page("pages/4_Playground.py").run()  # Streamlit drops a widget's state while its page is not shown
+    at.switch_page("pages/2_Runs.py").run()
+    assert at.multiselect(key="runs.compare").value == two_runs

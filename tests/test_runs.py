@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from ganlab.config import TrainConfig
 from ganlab.runs import RunError, create_run, delete_run, list_runs, open_run, rename_run
 from tests.helpers import tiny_config
 
@@ -92,3 +93,23 @@ def test_metrics_tail_parses_only_appended_lines_and_restarts_after_truncation(t
         other.write_text('{"step": 0}\n')
         tail.records(other)
     assert len(tail._files) == 2
+
+
+def test_varying_fields_lists_only_settings_that_differ_not_names_or_log_cadence() -> None:
+    from ganlab.runs.summary import varying_fields
+
+    a = TrainConfig(dataset="digits", name="a", lr_g=2e-4, log_every=10)
+    b = a.replace(name="b", lr_g=1e-4, log_every=50, batch_size=32)
+    assert set(varying_fields([a, b])) == {"batch_size", "lr_g"}
+    assert varying_fields([a]) == [] and varying_fields([a, a.replace(name="c")]) == []
+
+
+def test_quality_text_names_step_and_extractor_of_the_newest_finite_value() -> None:
+    from ganlab.runs.summary import quality_text
+
+    records = [{"step": 100, "fid": 40.0, "extractor": "fashion-mnist"}, {"step": 200, "loss_d": 1.0},
+               {"step": 300, "fid": float("nan"), "extractor": "fashion-mnist"},
+               {"step": 400, "fid": 12.345, "extractor": "fashion-mnist"}]
+    assert quality_text(records) == "FID 12.35 · step 400 · fashion-mnist"
+    assert quality_text(records[:3]) == "FID 40.00 · step 100 · fashion-mnist"
+    assert quality_text([{"step": 1, "loss_d": 0.5}]) == "—"

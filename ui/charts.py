@@ -8,6 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+DEFAULT_SMOOTHING = 0.6  # one default for every chart of losses (Train's live panel and Runs alike)
 # One colour per run, one dash per metric: overlaid runs stay distinguishable in print too.
 PALETTE = ("#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A", "#19D3F3", "#FF6692", "#B6E880")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from ganlab.train import JobSnapshot, JobState, TrainingJob
 from ui import state
-from ui.charts import loss_figure, quality_figure, scores_figure
+from ui.charts import DEFAULT_SMOOTHING, loss_figure, quality_figure, scores_figure
 from ui.jobs import get_manager
 from ui.widgets import format_duration, png_bytes, show_error, show_progress
 
@@ -255,6 +255,6 @@ def panel_body(job_id: str, every: float | None) -> None:
 def live_panel(job: TrainingJob) -> None:
     """The live panel as a fragment that polls only while the job is active (run_every=None otherwise)."""
     st.session_state.setdefault(state.LOG_Y, False)
-    st.session_state.setdefault(state.SMOOTHING, 0.6)
+    st.session_state.setdefault(state.SMOOTHING, DEFAULT_SMOOTHING)
     every = poll_interval(job.snapshot())
     st.fragment(panel_body, run_every=every)(job.job_id, every)

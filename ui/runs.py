@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from ganlab.runs import Run, state_of
-from ganlab.runs.summary import summarise
+from ganlab.runs.summary import quality_text, summarise, varying_fields
 from ganlab.runs.tail import MetricsTail
 from ganlab.train import JobManager
 from ui.widgets import format_duration
@@ -40,20 +40,32 @@ def cached_metrics(run: Run) -> list[dict[str, Any]]:
     return _metrics_tail().records(run.metrics_path)
 
 
-def run_row(run: Run, state: str) -> dict[str, Any]:
-    """One row of the runs table."""
-    s = summarise(run, state, cached_metrics(run))
-    cfg = s.config
-    return {
-        "Name": s.name,
-        "Status": s.state,
-        "Dataset": cfg.dataset if cfg else "—",
-        "Model": f"{cfg.arch} / {cfg.loss}" if cfg else "—",
-        "Size": f"{cfg.img_size}px" if cfg else "—",
-        "Steps": f"{s.step:,} / {s.total_steps:,}" if s.total_steps else f"{s.step:,}",
-        "Time": format_duration(s.elapsed),
-        "loss_d": s.loss_d,
-        "loss_g": s.loss_g,
-        "FID": s.fid,
-        "Run id": s.id,
-    }
+def _number(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def run_rows(runs: list[Run], states: dict[str, str], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The runs table: one row per run, the settings that differ between the runs as columns, '—' where a run
+    has nothing to show (never started, failed before its first step)."""
+    summaries = {run.id: summarise(run, states[run.id], cached_metrics(run)) for run in runs}
+    varying = varying_fields([s.config for s in summaries.values() if s.config is not None])
+    rows = []
+    for run in runs:
+        s, cfg = summaries[run.id], summaries[run.id].config
+        row = {
+            "Name": labels[run.id],
+            "Status": s.state,
+            "Dataset": cfg.dataset if cfg else "—",
+            "Model": f"{cfg.arch} / {cfg.loss}" if cfg else "—",
+            "Steps": (f"{s.step:,} / {s.total_steps:,}" if s.total_steps else f"{s.step:,}") if s.step else "—",
+            "Time": format_duration(s.elapsed),
+            "Quality (lower is better)": quality_text(cached_metrics(run)),
+            "D loss": _number(s.loss_d),
+            "G loss": _number(s.loss_g),
+        }
+        for field in varying:
+            value = getattr(cfg, field) if cfg else "—"
+            row[field] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        row["Run id"] = s.id
+        rows.append(row)
+    return rows

@@ -88,6 +88,32 @@ def config_diff(configs: dict[str, TrainConfig]) -> list[dict[str, str]]:
     return rows
 
 
+# Fields that tell runs apart but are not settings to compare (the run's own name, where its logs go).
+_NOT_SETTINGS = {"name", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "num_samples",
+                 "quality_every", "threads"}
+
+
+def varying_fields(configs: list[TrainConfig], limit: int = 8) -> list[str]:
+    """The settings whose values differ among these runs (declaration order, at most `limit`): table columns."""
+    if len(configs) < 2:
+        return []
+    dicts = [c.to_dict() for c in configs]
+    names = [n for n in dicts[0] if n not in _NOT_SETTINGS]
+    return [n for n in names if any(d.get(n) != dicts[0].get(n) for d in dicts[1:])][:limit]
+
+
+def quality_text(records: list[dict[str, Any]]) -> str:
+    """'FID 12.3 · step 4,000 · fashion-mnist' for the newest quality record ('—' when none): a number always
+    says where and with what it was measured, since numbers from different extractors do not compare."""
+    for record in reversed(records):
+        for key in ("fid", "fd"):
+            value = record.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                extractor = record.get("extractor") or "?"
+                return f"{key.upper()} {value:.2f} · step {int(record.get('step', 0)):,} · {extractor}"
+    return "—"
+
+
 def common_steps(runs: list[Run]) -> list[int]:
     """Every step at which at least one of the runs saved a sample grid, ascending."""
     return sorted({step for run in runs for step, _ in run.sample_paths()})
