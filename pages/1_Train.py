@@ -6,10 +6,12 @@ import streamlit as st
 
 from ganlab import data
 from ganlab.config import TrainConfig
+from ganlab.train import queue_sweep
 from ui import form_state, forms, state
 from ui.jobs import get_manager
 from ui.live import live_panel, pick_job
 from ui.sidebar import page
+from ui.sweep_form import sweep_box
 from ui.widgets import dataset_preview_or_error, scroll_into_view, show_dataset_preview, show_flash
 
 page("Train")
@@ -68,13 +70,24 @@ forms.open_if_wrong("train.logging_box", ("log_every", "sample_every", "checkpoi
 with st.expander("Logging, samples and checkpoints", key="train.logging_box"):
     forms.logging_section(errors)
 
+with st.container(border=True):
+    plan, sweep_error = sweep_box(form, form_ok=not errors)
+
+problems = list(errors.values()) + ([f"sweep: {sweep_error}"] if sweep_error else [])
 start_col, summary_col = st.columns([1, 4], vertical_alignment="center")
-clicked = start_col.button("Start training", key="train.start", type="primary", icon=":material/play_arrow:",
-                           disabled=bool(errors), width="stretch")
-if errors:
-    summary_col.error("Start is off until these are fixed: " + " · ".join(errors.values()),
-                      icon=":material/block:")
-if clicked and not errors:
+label = f"Start sweep ({plan.size} runs)" if plan else "Start training"
+clicked = start_col.button(label, key="train.start", type="primary", icon=":material/play_arrow:",
+                           disabled=bool(problems), width="stretch")
+if problems:
+    summary_col.error("Start is off until these are fixed: " + " · ".join(problems), icon=":material/block:")
+if clicked and not problems and plan is not None:
+    sweep = queue_sweep(get_manager(), TrainConfig.from_dict(form), plan, form.get("name") or "sweep")
+    st.session_state[state.FLASH] = ("success", f"Queued sweep {sweep.id}: {plan.size} runs, {plan.budget_text} "
+                                                "each, one after another. Runs → Sweeps shows them side by side.")
+    st.session_state[state.FOLLOW_NEWEST] = sweep.runs[0]
+    st.session_state[state.SCROLL_TO_LIVE] = True
+    st.rerun()
+if clicked and not problems:
     manager = get_manager()
     holder = next((j for j in manager.active() if j.snapshot().state != "queued"), None)
     new_job = manager.submit(TrainConfig.from_dict(form))

@@ -15,6 +15,7 @@ from ui.run_exports import export_panel, run_download
 from ui.runs import cached_metrics, live_states, run_rows, run_state
 from ui.sidebar import page
 from ui.state import keep_valid
+from ui.sweeps import sweeps_section
 from ui.widgets import show_error, show_flash, show_grid
 
 COMPARE = "runs.compare"  # multiselect of run ids
@@ -160,6 +161,8 @@ st.caption("Columns after the losses are the settings that differ between these 
            "same extractor and dataset.")
 if any(s == "interrupted" for s in states.values()):
     st.caption("*interrupted*: the process training it ended without stopping it; resume it below.")
+
+sweeps_section()
 
 st.subheader("Compare")
 if COMPARE not in st.session_state and COMPARE_KEPT in st.session_state:

@@ -239,3 +239,21 @@ def test_compare_selection_survives_leaving_the_page(two_runs: list[str]) -> Non
     at.switch_page("pages/4_Playground.py").run()  # Streamlit drops a widget's state while its page is not shown
     at.switch_page("pages/2_Runs.py").run()
     assert at.multiselect(key="runs.compare").value == two_runs
+
+
+def test_sweep_view_shows_a_grid_per_cell_and_names_the_winner(two_runs: list[str]) -> None:
+    from ganlab.config.sweep import Axis, SweepPlan
+    from ganlab.runs.sweeps import create_sweep
+
+    for run_id, fid in zip(two_runs, (40.0, 25.0)):
+        open_run(run_id).append_metrics([{"step": 6, "fid": fid, "extractor": "digits", "n_fake": 500}])
+    sweep = create_sweep(SweepPlan((Axis("lr_g", (2e-4, 1e-4)),), steps=6), "pair")
+    for index, run_id in enumerate(two_runs):
+        sweep.record_run(index, open_run(run_id))
+    at = page().run()
+    assert not at.exception, at.exception
+    assert "Sweeps" in [s.value for s in at.subheader]
+    winner = next(s.value for s in at.success if s.value.startswith("Winner"))
+    assert "lr_g=0.0001" in winner and "25.00" in winner
+    captions = [m.value for m in at.markdown]
+    assert sum("FD " in c for c in captions) == 2 and sum("**winner**" in c for c in captions) == 1

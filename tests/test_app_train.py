@@ -169,3 +169,34 @@ def test_failed_job_shows_error_with_what_to_do(app_manager, tmp_path: Path) -> 
     errors = [e.value for e in at.error]
     assert any("needs a labelled dataset" in e and "What to do" in e for e in errors), errors
     assert not any("Traceback" in e for e in errors)
+
+
+def test_sweep_box_names_the_run_count_on_start_and_queues_one_job_per_cell(app_manager) -> None:
+    from ganlab.runs.sweeps import list_sweeps
+
+    at = open_train()
+    tiny_settings(at)
+    at.toggle(key="sweep.on").set_value(True).run()
+    assert at.text_input(key="sweep.values.0").value == "0.0001, 0.0002, 0.0004"  # lr_d's value halved and doubled
+    at.text_input(key="sweep.values.0").set_value("1e-4, 4e-4")
+    at.selectbox(key="sweep.field.1").set_value("loss").run()
+    assert at.multiselect(key="sweep.values.1").value == ["bce", "wgan-gp"]
+    at.radio(key="sweep.unit").set_value("steps").run()
+    at.number_input(key="sweep.steps").set_value(3).run()
+    assert at.button(key="train.start").label == "Start sweep (4 runs)"
+    at.button(key="train.start").click().run()
+    assert not at.exception, at.exception
+    sweep = list_sweeps()[0]
+    assert len(sweep.runs) == 4 and all(sweep.runs)
+    assert sorted(j.job_id for j in app_manager.jobs()) == sorted(sweep.runs)
+    assert any("Queued sweep" in s.value for s in at.success)
+
+
+def test_sweep_box_explains_a_bad_value_and_keeps_start_off(app_manager) -> None:
+    at = open_train()
+    tiny_settings(at)
+    at.toggle(key="sweep.on").set_value(True).run()
+    at.text_input(key="sweep.values.0").set_value("1e-4, fast").run()
+    assert at.button(key="train.start").disabled
+    assert any("lr_d='fast' must be a number" in e.value for e in at.error)
+    assert app_manager.jobs() == []

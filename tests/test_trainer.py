@@ -138,3 +138,38 @@ def test_live_quality_is_logged_for_datasets_with_an_extractor() -> None:
 def test_live_quality_says_why_when_no_extractor_exists() -> None:
     trainer = Trainer(tiny_config(dataset="emoji", quality_every=2), None, dataset=blobs_dataset())
     assert trainer.quality is None and "no quality metric" in trainer.quality_note
+
+
+def test_minutes_budget_ends_the_run_finished_with_a_final_grid_and_checkpoint() -> None:
+    config = tiny_config(max_steps=0, epochs=0, max_minutes=0.005, sample_every=10**6, checkpoint_every=10**6)
+    run = create_run(config)
+    trainer = Trainer(config, run, dataset=blobs_dataset())
+    assert trainer.total_steps == 0  # no step limit: only the clock ends it
+    trainer.run()
+    assert trainer.finished and trainer.elapsed >= 0.3
+    assert trainer.step > 1
+    assert [s for s, _ in run.sample_paths()] == [trainer.step]  # the last step drew its grid although none was due
+    assert run.latest_checkpoint is not None
+    last = [r for r in run.read_metrics() if "loss_d" in r][-1]
+    assert last["step"] == trainer.step and last["eta"] is not None and last["eta"] <= 0.3
+
+
+def test_minutes_budget_stops_before_the_steps_when_it_ends_first() -> None:
+    config = tiny_config(max_steps=10**6, max_minutes=0.002)
+    trainer = Trainer(config, None, dataset=blobs_dataset())
+    trainer.run()
+    assert trainer.finished and 1 <= trainer.step < 10**6
+
+
+def test_resume_with_extra_steps_lifts_a_spent_minutes_budget() -> None:
+    from ganlab.train.resume import extra_steps_overrides
+
+    config = tiny_config(max_steps=0, epochs=0, max_minutes=0.002)
+    run = create_run(config)
+    first = Trainer(config, run, dataset=blobs_dataset())
+    first.run()
+    overrides = extra_steps_overrides(run, 3)
+    assert overrides == {"max_steps": first.step + 3, "max_minutes": 0.0}
+    again = resume_trainer(run, config_overrides=overrides, dataset=blobs_dataset())
+    again.run()
+    assert again.step == first.step + 3

@@ -8,6 +8,7 @@ box, so the value a user sees would not be the value that runs. Every value is c
 from __future__ import annotations
 
 import json
+import typing
 from typing import Any
 
 import streamlit as st
@@ -21,7 +22,7 @@ from ui import state
 SAVED = "cfg.__saved__"  # plain dict copy of the form: widget keys are dropped when their page is not shown
 WRITTEN = "cfg.__written__"  # what this session last wrote to disk
 FIELDS = list(TrainConfig.__dataclass_fields__)  # declaration order = form order
-FLOAT_FIELDS = {"epochs", "ema", "gp_lambda", "lr_g", "lr_d", "beta1", "beta2", "dropout"}
+FLOAT_FIELDS = {n for n, t in typing.get_type_hints(TrainConfig).items() if t is float}  # float number boxes
 
 
 def _disk() -> Any:

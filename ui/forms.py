@@ -190,6 +190,7 @@ def optimisation_section(errors: dict[str, str]) -> None:
     _number(c3, "Max steps (0 = use epochs)", "max_steps", errors, 100)
     _number(c4, "G EMA decay (0 = off)", "ema", errors, 0.001, "%.4f")
     _number(c1, "Seed", "seed", errors, 1)
+    _number(c2, "Max minutes (0 = no time limit)", "max_minutes", errors, 1.0, "%.1f")
 
 
 def hardware_section(errors: dict[str, str]) -> None:

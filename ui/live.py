@@ -221,7 +221,7 @@ def panel_body(job_id: str, every: float | None) -> None:
         show_error(snap.error, hint=ERROR_HINTS[snap.state])
     controls(job, snap)
     snap = job.snapshot()  # a single step just taken shows at once
-    show_progress(snap.step, snap.total_steps, snap.latest, snap.state)
+    show_progress(snap.progress, snap.step, snap.total_steps, snap.latest, snap.state)
     latest = snap.latest
     cols = st.columns(5)
     training = snap.state == JobState.RUNNING

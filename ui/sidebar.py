@@ -43,7 +43,7 @@ def _jobs_body(had_active: bool) -> None:
     shown = active or snaps[:1]
     for snap in shown:
         st.caption(job_label(snap))
-        if snap.total_steps:
+        if snap.total_steps or snap.config.max_minutes:
             st.progress(snap.progress)
     if len(snaps) > len(shown):
         st.caption(f"{len(snaps) - len(shown)} more finished or stopped")

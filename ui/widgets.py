@@ -99,10 +99,10 @@ def format_duration(seconds: float | None) -> str:
 
 
 def progress_text(step: int, total: int, latest: dict[str, Any], state: str) -> str:
-    """'step 120 / 500 · 24% · ETA 1m 10s' (ETA only while training)."""
-    if not total:
-        return f"step {step} · {state}"
-    text = f"step {step:,} / {total:,} · {100 * min(step / total, 1):.0f}%"
+    """'step 120 / 500 · 24% · ETA 1m 10s' (ETA only while training; no total for a run budgeted in minutes)."""
+    text = f"step {step:,} / {total:,} · {100 * min(step / total, 1):.0f}%" if total else f"step {step:,}"
+    if not total and latest.get("elapsed") is None:
+        return f"{text} · {state}"
     if state == "running" and latest.get("eta") is not None:
         text += f" · ETA {format_duration(latest.get('eta'))}"
     if latest.get("elapsed") is not None:
@@ -110,9 +110,9 @@ def progress_text(step: int, total: int, latest: dict[str, Any], state: str) -> 
     return text
 
 
-def show_progress(step: int, total: int, latest: dict[str, Any], state: str) -> None:
-    """A progress bar whose label carries step, percentage and ETA."""
-    st.progress(min(step / total, 1.0) if total else 0.0, text=progress_text(step, total, latest, state))
+def show_progress(fraction: float, step: int, total: int, latest: dict[str, Any], state: str) -> None:
+    """A progress bar (the share of the budget spent: steps or minutes) whose label carries step and ETA."""
+    st.progress(min(max(fraction, 0.0), 1.0), text=progress_text(step, total, latest, state))
 
 
 def show_flash(key: str) -> None:

@@ -13,11 +13,13 @@ from typing import Any
 from ganlab.config import TrainConfig, build_config, field_help
 
 
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One --flag per TrainConfig field, typed and documented from the dataclass."""
+def add_config_flags(parser: argparse.ArgumentParser, skip: frozenset[str] | set[str] = frozenset()) -> None:
+    """One --flag per TrainConfig field (but those in skip), typed and documented from the dataclass."""
     hints = typing.get_type_hints(TrainConfig)
     helps = field_help()
     for f in dataclasses.fields(TrainConfig):
+        if f.name in skip:
+            continue
         flag = "--" + f.name.replace("_", "-")
         # argparse %-formats help strings: a literal "5%" in a field's help must be escaped.
         text = f"{helps.get(f.name, '')} (default: {f.default!r})".replace("%", "%%")
@@ -32,7 +34,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The flags given, over the chosen preset, over the recipe of the chosen arch x loss (as the Train form does)."""
     base = TrainConfig.load(args.config).to_dict() if args.config else None
     choices = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
-               if getattr(args, f.name) is not None}
+               if getattr(args, f.name, None) is not None}
     return build_config(choices, preset=args.preset, base=base)
 
 
@@ -48,7 +50,7 @@ def train_in_terminal(trainer: Any, recorder: Any) -> int:
     from ganlab.train.worker import error_message
 
     run = recorder.run
-    bar = tqdm(total=trainer.total_steps, initial=trainer.step, desc=run.id, unit="it", dynamic_ncols=True)
+    bar = tqdm(total=trainer.total_steps or None, initial=trainer.step, desc=run.id, unit="it", dynamic_ncols=True)
     last = {"step": trainer.step, "record": {}, "status_at": 0.0}
 
     def status(state: RunState | None = None, **extra: Any) -> None:
@@ -70,7 +72,7 @@ def train_in_terminal(trainer: Any, recorder: Any) -> int:
     status(RunState.RUNNING, hardware=hardware)
     try:
         trainer.run(progress)
-        final = RunState.FINISHED if trainer.step >= trainer.total_steps else RunState.STOPPED
+        final = RunState.FINISHED if trainer.finished else RunState.STOPPED
         status(final)
     except KeyboardInterrupt:
         trainer.save()
@@ -114,8 +116,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     run = open_run(args.run, Path(args.runs_dir) if args.runs_dir else None)
     run.config()  # a hand-edited, invalid config.json is refused here with its key named
-    overrides = {k: v for k, v in (("max_steps", args.max_steps), ("epochs", args.epochs), ("ema", args.ema))
-                 if v is not None}
+    overrides = {k: v for k, v in (("max_steps", args.max_steps), ("epochs", args.epochs), ("ema", args.ema),
+                                   ("max_minutes", args.max_minutes)) if v is not None}
+    if ("max_steps" in overrides or "epochs" in overrides) and "max_minutes" not in overrides:
+        overrides["max_minutes"] = 0.0  # a new length in steps replaces a minutes budget (spent, most likely)
     recorder = RunRecorder.attach(run, kind="cli", queue=False)  # RunBusyError (exit 2) if held elsewhere
     try:
         trainer = resume_trainer(run, config_overrides=overrides)
@@ -138,6 +142,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     resume.add_argument("run", help="run folder name (see `runs`)")
     resume.add_argument("--max-steps", type=int, help="extend the run to this many iterations")
     resume.add_argument("--epochs", type=float, help="extend the run to this many epochs")
+    resume.add_argument("--max-minutes", type=float, help="minutes of training in all, counted from the run's start")
     resume.add_argument("--ema", type=float, help="EMA decay of G's average from here on (e.g. 0.9999 averages longer)")
     resume.add_argument("--runs-dir")
     resume.set_defaults(func=cmd_resume)

@@ -82,6 +82,8 @@ class TrainConfig:
     batch_size: int = option(64, 'images per batch')
     epochs: float = option(5.0, 'passes over the data (by discriminator batches)')
     max_steps: int = option(0, '> 0 overrides epochs: number of iterations')
+    max_minutes: float = option(0.0, '> 0 also stops after this many minutes of training (the time of the steps '
+                                     'themselves: pauses, data loading, grids and quality estimates not counted)')
     ema: float = option(0.0, '> 0 keeps an exponential moving average of G with this decay (e.g. 0.999)')
     seed: int = option(0, 'seed of every random stream of the run')
     # --- hardware
@@ -115,9 +117,10 @@ class TrainConfig:
         check_int_range("batch_size", self.batch_size, 1, 65_536)
         check_float_range("epochs", self.epochs, 0.0, 1e6)
         check_int_range("max_steps", self.max_steps, 0, 10**9)
-        if self.epochs <= 0 and self.max_steps <= 0:
-            raise ConfigError(f"epochs={self.epochs} and max_steps={self.max_steps}: set epochs > 0 or max_steps > 0",
-                              field="max_steps")
+        check_float_range("max_minutes", self.max_minutes, 0.0, 1e6)
+        if self.epochs <= 0 and self.max_steps <= 0 and self.max_minutes <= 0:
+            raise ConfigError(f"epochs={self.epochs}, max_steps={self.max_steps} and max_minutes={self.max_minutes}: "
+                              "set one of them > 0", field="max_steps")
         check_float_range("ema", self.ema, 0.0, 0.99999)
         check_float_range("gp_lambda", self.gp_lambda, 0.0, 1e4)
         check_int_range("d_steps", self.d_steps, 1, 100)
@@ -192,9 +195,12 @@ class TrainConfig:
         )
 
     def total_steps(self, num_images: int) -> int:
-        """Iterations to run: max_steps, else epochs counted in discriminator batches."""
+        """Iterations to run: max_steps, else epochs counted in discriminator batches; 0 = no step limit (the run
+        ends when max_minutes are spent)."""
         if self.max_steps > 0:
             return self.max_steps
+        if self.epochs <= 0:
+            return 0
         per_epoch = max(1, num_images // (self.batch_size * self.d_steps))
         return max(1, math.ceil(self.epochs * per_epoch))
 

@@ -11,9 +11,11 @@ from ganlab.train.resume import (
     resume_trainer,
 )
 from ganlab.train.snapshot import JobSnapshot, JobState
+from ganlab.train.sweep import queue_sweep
 from ganlab.train.trainer import Trainer
 
 __all__ = [
     "LOSSES", "RESUMABLE", "DivergedError", "JobManager", "JobSnapshot", "JobState", "TrainEvent", "Trainer",
-    "TrainingJob", "checkpoint_step", "extra_steps_overrides", "get_loss", "gradient_penalty", "resume_trainer",
+    "TrainingJob", "checkpoint_step", "extra_steps_overrides", "get_loss", "gradient_penalty", "queue_sweep",
+    "resume_trainer",
 ]

@@ -10,7 +10,7 @@ from ganlab.train.trainer import Trainer
 
 # Settings a resume may change; anything else would no longer match the networks or data in the checkpoint.
 RESUMABLE = frozenset({"epochs", "max_steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
-                       "device", "precision", "threads", "quality_every", "name", "ema"})
+                       "device", "precision", "threads", "quality_every", "name", "ema", "max_minutes"})
 
 
 def checkpoint_step(run: Run) -> int:
@@ -25,7 +25,8 @@ def extra_steps_overrides(run: Run, extra_steps: int) -> dict[str, Any]:
         raise ValueError(f"extra steps={extra_steps!r}: give a whole number >= 0 (0 = finish the planned steps)")
     if extra_steps == 0:
         return {}
-    return {"max_steps": checkpoint_step(run) + extra_steps}
+    # Steps are the budget from here on: a minutes budget (already spent, most likely) would end it at once.
+    return {"max_steps": checkpoint_step(run) + extra_steps, "max_minutes": 0.0}
 
 
 def resumed_config(config: TrainConfig, overrides: dict[str, Any] | None) -> TrainConfig:

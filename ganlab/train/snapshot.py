@@ -72,7 +72,11 @@ class JobSnapshot:
 
     @property
     def progress(self) -> float:
-        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+        """Share of the budget spent: of the steps, or of max_minutes when that ends the run first."""
+        by_steps = self.step / self.total_steps if self.total_steps else 0.0
+        budget = self.config.max_minutes * 60
+        by_time = float(self.latest.get("elapsed", 0.0)) / budget if budget > 0 else 0.0
+        return min(1.0, max(by_steps, by_time))
 
     @property
     def latest(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class Ticks:
 
     def after_step(self, progress: ProgressFn | None) -> None:
         t, cfg = self.trainer, self.trainer.config
-        last = t.step >= t.total_steps
+        last = t.finished
         checkpoint_due = t.step % cfg.checkpoint_every == 0 or last
         if t.step % cfg.log_every == 0 or checkpoint_due:
             record = t.log_record()

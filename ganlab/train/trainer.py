@@ -82,6 +82,12 @@ class Trainer:
         self.ticks = Ticks(self, dataset)  # what happens after each iteration: logs, grids, quality, checkpoints
 
     @property
+    def finished(self) -> bool:
+        """The budget is spent: the planned steps are done, or max_minutes of training time have passed."""
+        budget = self.config.max_minutes * 60
+        return 0 < self.total_steps <= self.step or (budget > 0 and self.elapsed >= budget)
+
+    @property
     def quality(self) -> "LiveQuality | None":
         return self.ticks.quality
 
@@ -205,11 +211,20 @@ class Trainer:
             **{k: round(v, 6) for k, v in means.items()},
             "img_s": round(rate * images_per_step, 2),
             "elapsed": round(self.elapsed, 3),
-            "eta": round((self.total_steps - self.step) / rate, 1) if rate > 0 else None,
+            "eta": self._eta(rate),
         }
         if self.run_dir:
             self.run_dir.append_metrics([record])
         return record
+
+    def _eta(self, steps_per_second: float) -> float | None:
+        """Seconds of training left: the steps left at this rate, or the minutes budget left if that ends first."""
+        if steps_per_second <= 0:
+            return None
+        left = (self.total_steps - self.step) / steps_per_second if self.total_steps else float("inf")
+        if self.config.max_minutes > 0:
+            left = min(left, max(0.0, self.config.max_minutes * 60 - self.elapsed))
+        return round(left, 1) if left != float("inf") else None
 
     def calibrate_ema(self) -> None:
         """Give the averaged G BatchNorm statistics that match its weights (once per change of the weights)."""
@@ -267,8 +282,8 @@ class Trainer:
         self.last_good_step = self.step
 
     def run(self, progress: ProgressFn | None = None, abort: AbortFn | None = None) -> None:
-        """Train until total_steps or until abort() returns True; always leaves a checkpoint."""
-        while self.step < self.total_steps:
+        """Train until the budget is spent or abort() returns True; always leaves a checkpoint."""
+        while not self.finished:
             if abort and abort():
                 break
             self.train_step(progress)

@@ -111,7 +111,7 @@ class _Worker:
             elif command in ("step_d", "step_g", "step_both"):
                 self.single_step(command)
             elif command is None:
-                if t.step >= t.total_steps:
+                if t.finished:
                     return self.end("finished")
                 t.train_step(self.on_event)
 
