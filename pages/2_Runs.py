@@ -12,7 +12,7 @@ from ui import state as ui_state
 from ui.charts import DEFAULT_SMOOTHING, loss_figure
 from ui.jobs import get_manager
 from ui.run_exports import export_panel, run_download
-from ui.runs import cached_metrics, live_states, run_rows, run_state
+from ui.runs import cached_metrics, live_states, quality_compare, run_rows, run_state
 from ui.sidebar import page
 from ui.state import keep_valid
 from ui.sweeps import sweeps_section
@@ -32,7 +32,8 @@ def _flash(level: str, text: str) -> None:
 
 
 def compare(selected: list[Run], labels: dict[str, str]) -> None:
-    """Overlaid loss curves, sample grids at one step, and the config fields that differ."""
+    """Quality numbers, overlaid loss curves, sample grids at one step, and the config fields that differ."""
+    quality_compare(selected, labels)
     left, right = st.columns(2)
     log_y = left.toggle("Log-scale y axis", key="runs.log_y")
     smoothing = right.slider("Smoothing", 0.0, 0.99, DEFAULT_SMOOTHING, 0.01, key="runs.smoothing")

@@ -257,3 +257,34 @@ def test_sweep_view_shows_a_grid_per_cell_and_names_the_winner(two_runs: list[st
     assert "lr_g=0.0001" in winner and "25.00" in winner
     captions = [m.value for m in at.markdown]
     assert sum("FD " in c for c in captions) == 2 and sum("**winner**" in c for c in captions) == 1
+
+
+def quality_table(at: AppTest):
+    return next(df.value for df in at.dataframe if "best at step" in df.value.columns)
+
+
+def test_compare_overlays_quality_and_tables_final_and_best_values_of_alike_numbers(two_runs: list[str]) -> None:
+    alpha, beta = (open_run(i) for i in two_runs)
+    alpha.append_metrics([{"step": 3, "fid": 50.0, "extractor": "digits", "n_fake": 500},
+                          {"step": 6, "fid": 45.0, "extractor": "digits", "n_fake": 500}])
+    beta.append_metrics([{"step": 3, "fid": 30.0, "extractor": "digits", "n_fake": 500},
+                         {"step": 6, "fid": 35.0, "extractor": "digits", "n_fake": 500}])
+    at = page().run()
+    at.multiselect(key="runs.compare").set_value(two_runs).run()
+    assert not at.exception, at.exception
+    rows = quality_table(at).set_index("Run")
+    assert rows.loc["alpha", "Final FD"] == "45.00" and rows.loc["alpha", "best at step"] == "6"
+    assert rows.loc["beta", "Best FD"] == "30.00" and rows.loc["beta", "best at step"] == "3"
+    at.segmented_control(key="runs.quality_x").set_value("training time").run()
+    assert not at.exception, at.exception
+
+
+def test_compare_leaves_out_numbers_of_another_extractor_and_says_so(two_runs: list[str]) -> None:
+    alpha, beta = (open_run(i) for i in two_runs)
+    alpha.append_metrics([{"step": 6, "fid": 45.0, "extractor": "digits", "n_fake": 500}])
+    beta.append_metrics([{"step": 6, "fid": 9.0, "extractor": "inception-v3", "n_fake": 500}])
+    at = page().run()
+    at.multiselect(key="runs.compare").set_value(two_runs).run()
+    rows = quality_table(at)
+    assert len(rows) == 1
+    assert any("Not drawn" in c.value and "inception-v3" in c.value for c in at.caption)

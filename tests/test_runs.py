@@ -105,11 +105,23 @@ def test_varying_fields_lists_only_settings_that_differ_not_names_or_log_cadence
 
 
 def test_quality_text_names_step_and_extractor_of_the_newest_finite_value() -> None:
-    from ganlab.runs.summary import quality_text
+    from ganlab.runs.quality import quality_text
 
     records = [{"step": 100, "fid": 40.0, "extractor": "fashion-mnist"}, {"step": 200, "loss_d": 1.0},
                {"step": 300, "fid": float("nan"), "extractor": "fashion-mnist"},
                {"step": 400, "fid": 12.345, "extractor": "fashion-mnist"}]
-    assert quality_text(records) == "FID 12.35 · step 400 · fashion-mnist"
-    assert quality_text(records[:3]) == "FID 40.00 · step 100 · fashion-mnist"
+    assert quality_text(records) == "FD 12.35 · step 400 · fashion-mnist"
+    assert quality_text(records[:3]) == "FD 40.00 · step 100 · fashion-mnist"
     assert quality_text([{"step": 1, "loss_d": 0.5}]) == "—"
+
+
+def test_quality_records_take_training_time_from_the_loss_record_of_their_step_and_best_is_the_lowest() -> None:
+    from ganlab.runs.quality import best_quality, final_quality, quality_records
+
+    records = [{"step": 10, "loss_d": 1.0, "elapsed": 5.0}, {"step": 10, "fid": 40.0},
+               {"step": 20, "loss_d": 1.0, "elapsed": 9.0}, {"step": 25, "fid": 20.0},
+               {"step": 30, "fid": 30.0, "elapsed": 14.0}, {"step": 31, "fid": float("inf")}]
+    found = quality_records(records)
+    assert [(r["step"], r["elapsed"]) for r in found] == [(10, 5.0), (25, 9.0), (30, 14.0)]
+    assert best_quality(records)["step"] == 25 and final_quality(records)["step"] == 30
+    assert best_quality([{"step": 1, "loss_d": 1.0}]) is None

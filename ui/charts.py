@@ -161,3 +161,23 @@ def quality_figure(history: Sequence[dict[str, Any]], key: str = "fid", *, title
     fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", name=LABELS.get(key, key),
                                line=dict(color=PALETTE[3])))
     return _base_layout(fig, title, f"{LABELS.get(key, key)} (lower is better)", revision=f"quality:{key}")
+
+
+def quality_compare_figure(histories: dict[str, Sequence[dict[str, Any]]], x: str = "step", *,
+                           metric: str = "FD", title: str = "") -> go.Figure:
+    """Several runs' quality numbers (lower is better) against step or training minutes, one colour per run;
+    each run's best point is marked with a star."""
+    fig = go.Figure()
+    for r, (run, records) in enumerate(histories.items()):
+        xs = [float(rec.get("elapsed", 0.0)) / 60 if x == "elapsed" else int(rec.get("step", 0)) for rec in records]
+        ys = [float(rec["fid"]) for rec in records]
+        if not xs:
+            continue
+        colour = PALETTE[r % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=run, line=dict(color=colour, width=1.8)))
+        best = min(range(len(ys)), key=ys.__getitem__)
+        fig.add_trace(go.Scatter(x=[xs[best]], y=[ys[best]], mode="markers", showlegend=False, hoverinfo="skip",
+                                 marker=dict(symbol="star", size=13, color=colour, line=dict(color="white", width=1))))
+    _base_layout(fig, title, f"{metric} (lower is better)", revision=f"quality-compare:{x}")
+    fig.update_xaxes(title="minutes of training" if x == "elapsed" else "step")
+    return fig

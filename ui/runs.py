@@ -8,9 +8,11 @@ from typing import Any
 import streamlit as st
 
 from ganlab.runs import Run, state_of
-from ganlab.runs.summary import quality_text, summarise, varying_fields
+from ganlab.runs.quality import best_quality, kind, metric_name, quality_records, quality_text
+from ganlab.runs.summary import summarise, varying_fields
 from ganlab.runs.tail import MetricsTail
 from ganlab.train import JobManager
+from ui.charts import quality_compare_figure
 from ui.widgets import format_duration
 
 
@@ -69,3 +71,33 @@ def run_rows(runs: list[Run], states: dict[str, str], labels: dict[str, str]) ->
         row["Run id"] = s.id
         rows.append(row)
     return rows
+
+
+def quality_compare(selected: list[Run], labels: dict[str, str]) -> None:
+    """The runs' quality numbers overlaid against steps or training time, and a table of final and best values.
+    Only numbers of one extractor and sample count are drawn together; the others are named, not mixed in."""
+    found = {labels[r.id]: quality_records(cached_metrics(r)) for r in selected}
+    found = {label: records for label, records in found.items() if records}
+    if not found:
+        st.caption("None of these runs has a quality number yet (it is measured every `quality_every` steps).")
+        return
+    kinds = {label: kind(records[-1]) for label, records in found.items()}
+    common = max(set(kinds.values()), key=list(kinds.values()).count)
+    alike = {label: records for label, records in found.items() if kinds[label] == common}
+    axis = st.segmented_control("Quality against", ["steps", "training time"], default="steps",
+                                key="runs.quality_x") or "steps"
+    metric = metric_name(next(iter(alike.values()))[-1])
+    fig = quality_compare_figure(alike, "elapsed" if axis == "training time" else "step", metric=metric,
+                                 title=f"Quality: {metric} in {common[0]} features, {common[1]} samples")
+    st.plotly_chart(fig, key="runs.quality_chart")
+    rows = []
+    for label, records in alike.items():
+        final, best = records[-1], best_quality(records)
+        rows.append({"Run": label, f"Final {metric}": f"{final['fid']:.2f}", "at step": f"{int(final['step']):,}",
+                     f"Best {metric}": f"{best['fid']:.2f}", "best at step": f"{int(best['step']):,}",
+                     "best after": format_duration(best.get("elapsed"))})
+    st.dataframe(rows, hide_index=True, key="runs.quality_table")
+    others = [f"{label} ({kinds[label][0]}, {kinds[label][1]} samples)" for label in found if label not in alike]
+    if others:
+        st.caption("Not drawn: " + "; ".join(others) + f" — numbers of another feature space or sample count do "
+                   f"not compare with {common[0]}'s.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ganlab.config.sweep import SweepError, value_text
+from ganlab.runs.quality import metric_name
 from ganlab.runs.sweeps import Cell, list_sweeps, open_sweep, sweep_cells, winner
 from ui.widgets import show_grid
 
@@ -17,7 +18,7 @@ def cell_caption(cell: Cell, best: Cell | None) -> str:
     parts = []
     if cell.quality is not None:
         q = cell.quality
-        parts.append(f"**{'FID' if q.get('extractor') == 'inception-v3' else 'FD'} {cell.score:.2f}** "
+        parts.append(f"**{metric_name(q)} {cell.score:.2f}** "
                      f"· step {int(q.get('step', 0)):,}")
     parts.append(cell.state)
     text = " · ".join(parts)

@@ -102,18 +102,6 @@ def varying_fields(configs: list[TrainConfig], limit: int = 8) -> list[str]:
     return [n for n in names if any(d.get(n) != dicts[0].get(n) for d in dicts[1:])][:limit]
 
 
-def quality_text(records: list[dict[str, Any]]) -> str:
-    """'FID 12.3 · step 4,000 · fashion-mnist' for the newest quality record ('—' when none): a number always
-    says where and with what it was measured, since numbers from different extractors do not compare."""
-    for record in reversed(records):
-        for key in ("fid", "fd"):
-            value = record.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                extractor = record.get("extractor") or "?"
-                return f"{key.upper()} {value:.2f} · step {int(record.get('step', 0)):,} · {extractor}"
-    return "—"
-
-
 def common_steps(runs: list[Run]) -> list[int]:
     """Every step at which at least one of the runs saved a sample grid, ascending."""
     return sorted({step for run in runs for step, _ in run.sample_paths()})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from ganlab import paths
 from ganlab.config.sweep import SweepError, SweepPlan, value_text
 from ganlab.files import atomic_write_bytes
 from ganlab.runs.lifecycle import state_of
+from ganlab.runs.quality import final_quality, kind
 from ganlab.runs.store import Run, RunError, open_run
 
 SWEEPS = "sweeps"  # folder beside the run folders (it has no config.json, so it is never taken for a run)
@@ -125,15 +125,6 @@ class Cell:
         return float(self.quality["fid"]) if self.quality else None
 
 
-def final_quality(records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The newest record with a finite quality number (a sweep compares runs where their budget ended)."""
-    for record in reversed(records):
-        value = record.get("fid")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return record
-    return None
-
-
 def sweep_cells(sweep: Sweep) -> list[Cell]:
     """One Cell per combination of the plan, in plan order (row by row)."""
     cells = []
@@ -158,7 +149,7 @@ def winner(cells: list[Cell]) -> Cell | None:
     scored = [c for c in cells if c.quality is not None]
     if not scored:
         return None
-    kinds = [(c.quality.get("extractor"), c.quality.get("n_fake")) for c in scored]
+    kinds = [kind(c.quality) for c in scored]
     common = max(set(kinds), key=kinds.count)
     alike = [c for c, k in zip(scored, kinds) if k == common]
     return min(alike, key=lambda c: c.score)
