@@ -288,3 +288,11 @@ def test_compare_leaves_out_numbers_of_another_extractor_and_says_so(two_runs: l
     rows = quality_table(at)
     assert len(rows) == 1
     assert any("Not drawn" in c.value and "inception-v3" in c.value for c in at.caption)
+
+
+def test_runs_table_warns_of_a_collapse_alarm_in_the_newest_quality_record(two_runs: list[str]) -> None:
+    alarm = {"kind": "collapse", "message": "Mode collapse? recall has stayed below 0.05.", "try": "Try EMA."}
+    open_run(two_runs[0]).append_metrics([{"step": 6, "fid": 90.0, "extractor": "digits", "alarm": alarm}])
+    df = table(page().run()).set_index("Run id")
+    assert df.loc[two_runs[0], "Warning"].startswith("⚠ Mode collapse?")
+    assert df.loc[two_runs[1], "Warning"] == ""

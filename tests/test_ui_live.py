@@ -15,19 +15,36 @@ def test_job_label_shows_run_state_and_progress() -> None:
 
 
 def _quality_app() -> None:
-    from ui.live import _quality
+    from ui.quality import quality_panel
 
-    _quality([{"step": 10, "loss_d": 1.0}, {"step": 20, "fid": 80.0, "extractor": "digits"},
-              {"step": 30, "fid": 60.0, "kid": 0.05, "extractor": "digits"}])
+    alarm = {"kind": "collapse", "message": "Mode collapse? coverage fell from 0.60 to 0.10.", "try": "Try EMA."}
+    quality_panel([{"step": 10, "loss_d": 1.0}, {"step": 20, "fid": 80.0, "extractor": "digits", "n_fake": 500},
+                   {"step": 30, "fid": 60.0, "kid": 0.05, "extractor": "digits", "n_fake": 500, "precision": 0.7,
+                    "recall": 0.4, "knn_coverage": 0.1, "alarm": alarm}])
 
 
-def test_quality_readout_shows_latest_fid_with_change_and_curve() -> None:
+def test_quality_readout_shows_distance_best_fidelity_diversity_and_the_alarm() -> None:
     at = AppTest.from_function(_quality_app).run()
     assert not at.exception
-    fid = next(m for m in at.metric if m.label.startswith("Live FID"))
-    assert (fid.value, fid.delta) == ("60", "-20")
-    assert any(m.label.startswith("Live KID") for m in at.metric)
-    assert len(at.get("plotly_chart")) == 1  # FID has two points: a curve; KID has one: a number only
+    metrics = {m.label: m for m in at.metric}
+    fd = metrics["Live FD (lower is better)"]
+    assert (fd.value, fd.delta) == ("60", "-20")
+    assert metrics["Best FD"].value == "60"
+    assert (metrics["Precision"].value, metrics["Recall"].value, metrics["Coverage"].value) == ("0.70", "0.40", "0.10")
+    assert len(at.get("plotly_chart")) == 1
+    assert at.warning[0].value.startswith("Mode collapse? coverage fell") and "Try EMA." in at.warning[0].value
+
+
+def _quiet_app() -> None:
+    from ui.quality import quality_panel
+
+    quality_panel([{"step": 20, "fid": 80.0, "extractor": "digits", "n_fake": 500}])
+
+
+def test_quality_readout_without_alarm_shows_no_warning_and_one_point_no_curve() -> None:
+    at = AppTest.from_function(_quiet_app).run()
+    assert not at.exception and not at.warning
+    assert len(at.get("plotly_chart")) == 0
 
 
 def test_poll_interval_stops_once_the_job_has_ended() -> None:

@@ -155,12 +155,13 @@ def scores_figure(
     return fig
 
 
-def quality_figure(history: Sequence[dict[str, Any]], key: str = "fid", *, title: str = "") -> go.Figure:
+def quality_figure(history: Sequence[dict[str, Any]], key: str = "fid", *, title: str = "",
+                   y_title: str = "") -> go.Figure:
     """The live quality estimate (FID or KID, lower is better) against step, as markers and lines."""
     xs, ys = series(history, key)
     fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", name=LABELS.get(key, key),
                                line=dict(color=PALETTE[3])))
-    return _base_layout(fig, title, f"{LABELS.get(key, key)} (lower is better)", revision=f"quality:{key}")
+    return _base_layout(fig, title, y_title or f"{LABELS.get(key, key)} (lower is better)", revision=f"quality:{key}")
 
 
 def quality_compare_figure(histories: dict[str, Sequence[dict[str, Any]]], x: str = "step", *,

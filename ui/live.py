@@ -11,8 +11,9 @@ import streamlit as st
 
 from ganlab.train import JobSnapshot, JobState, TrainingJob
 from ui import state
-from ui.charts import DEFAULT_SMOOTHING, loss_figure, quality_figure, scores_figure
+from ui.charts import DEFAULT_SMOOTHING, loss_figure, scores_figure
 from ui.jobs import get_manager
+from ui.quality import quality_panel
 from ui.widgets import format_duration, png_bytes, show_error, show_progress
 
 POLL_RUNNING_S = 1.0  # live panel refresh while a job trains: new points show within about a second
@@ -152,21 +153,6 @@ def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
         show_error(exc)
 
 
-def _quality(history: list[dict], note: str = "") -> None:
-    if note:  # say why there is no quality figure instead of inventing one
-        st.caption(f"Live quality: {note}.")
-    for key in ("fid", "kid"):
-        points = [r for r in history if key in r]
-        if points:
-            last, prev = points[-1][key], points[-2][key] if len(points) > 1 else None
-            extractor = points[-1].get("extractor")
-            st.metric(f"Live {key.upper()} (lower is better)", f"{last:.3g}",
-                      delta=None if prev is None else f"{last - prev:+.3g}", delta_color="inverse",
-                      help=f"Measured on {extractor} features against the training images" if extractor else None)
-            if len(points) > 1:
-                st.plotly_chart(quality_figure(points, key), key=f"live.{key}")
-
-
 def poll_interval(snap: JobSnapshot) -> float | None:
     """Seconds between live-panel refreshes for this job state; None (no polling) once it has ended."""
     if not snap.active:
@@ -242,7 +228,7 @@ def panel_body(job_id: str, every: float | None) -> None:
         right.plotly_chart(scores, key="live.scores")
         if ada is not None:
             st.plotly_chart(ada, key="live.ada")
-        _quality(history, snap.quality_note)
+        quality_panel(history, snap.quality_note)
     _grids(job, snap)
     footer = {JobState.RUNNING: "Training continues if you leave this page or close the tab.",
               JobState.PAUSED: "Paused: it holds its place until you press Unpause (or Stop).",

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from ganlab.runs import Run, state_of
-from ganlab.runs.quality import best_quality, kind, metric_name, quality_records, quality_text
+from ganlab.runs.quality import best_quality, kind, latest_alarm, metric_name, quality_records, quality_text
 from ganlab.runs.summary import summarise, varying_fields
 from ganlab.runs.tail import MetricsTail
 from ganlab.train import JobManager
@@ -51,6 +51,7 @@ def run_rows(runs: list[Run], states: dict[str, str], labels: dict[str, str]) ->
     has nothing to show (never started, failed before its first step)."""
     summaries = {run.id: summarise(run, states[run.id], cached_metrics(run)) for run in runs}
     varying = varying_fields([s.config for s in summaries.values() if s.config is not None])
+    alarms = {run.id: latest_alarm(cached_metrics(run)) for run in runs}
     rows = []
     for run in runs:
         s, cfg = summaries[run.id], summaries[run.id].config
@@ -65,6 +66,8 @@ def run_rows(runs: list[Run], states: dict[str, str], labels: dict[str, str]) ->
             "D loss": _number(s.loss_d),
             "G loss": _number(s.loss_g),
         }
+        if any(alarms.values()):  # a column only when some run has something to say
+            row["Warning"] = f"⚠ {alarms[run.id]['message']}" if alarms[run.id] else ""
         for field in varying:
             value = getattr(cfg, field) if cfg else "—"
             row[field] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)

@@ -61,3 +61,10 @@ def quality_text(records: list[dict[str, Any]]) -> str:
     if record is None:
         return "—"
     return f"{metric_name(record)} {record[METRIC]:.2f} · step {int(record.get('step', 0)):,} · {kind(record)[0]}"
+
+
+def latest_alarm(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The collapse alarm of the newest quality record ({"kind", "message", "try"}), None when it is quiet."""
+    record = final_quality(records)
+    alarm = record.get("alarm") if record else None
+    return alarm if isinstance(alarm, dict) and alarm.get("message") else None
