@@ -216,3 +216,17 @@ def test_conditional_generator_class_picker_changes_image(no_pretrained: None, m
     at.button(key="explore.build").click().run()  # keyframes use the picked class too
     assert not at.exception and not at.error
     assert at.download_button(key="explore.dl_gif")
+
+
+def test_a_run_with_best_pt_offers_best_beside_latest(run_id: str) -> None:
+    from ganlab.runs import open_run
+    from ui.explore import run_checkpoints
+
+    run = open_run(run_id)
+    assert "best" not in run_checkpoints(run)  # no live metric, no best.pt: nothing to offer
+    shutil.copy(run.latest_checkpoint, run.checkpoints_dir / "best.pt")
+    assert list(run_checkpoints(run))[:2] == ["latest", "best"]
+    at = explore_page()
+    at.selectbox(key="explore.ckpt").set_value("best").run()
+    assert not at.exception, at.exception
+    assert main_image(at)

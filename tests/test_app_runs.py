@@ -100,7 +100,7 @@ def test_compare_two_runs_shows_overlaid_chart_grids_and_config_diff(two_runs: l
     at = page().run()
     at.multiselect(key="runs.compare").set_value(two_runs).run()
     assert not at.exception
-    charts = at.get("plotly_chart")
+    charts = [c for c in at.get("plotly_chart") if c.key == "runs.chart"]  # the loss chart (quality has its own)
     assert len(charts) == 1
     traces = json.loads(charts[0].proto.spec)["data"]
     assert len(traces) == 4  # 2 runs x (D loss, G loss) on one step axis

@@ -137,6 +137,19 @@ def test_disk_full_during_checkpoint_fails_the_job_visibly_and_keeps_previous(
     assert resumed.wait_for(lambda s: not s.active, timeout=60).state == "finished"
 
 
+def test_a_full_disk_reads_the_same_whether_a_checkpoint_or_another_file_failed() -> None:
+    from ganlab.runs.checkpoint import CheckpointError
+    from ganlab.train.worker import error_message
+
+    raw = OSError(errno.ENOSPC, "No space left on device")
+    try:
+        raise CheckpointError("could not write checkpoint latest.pt") from raw
+    except CheckpointError as wrapped:
+        for exc in (raw, wrapped):  # which write hits the full disk first depends on timing
+            message = error_message(exc)
+            assert message.startswith("the disk is full (No space left on device)") and "resume" in message
+
+
 def test_nan_losses_in_a_job_end_it_as_diverged_keeping_last_good_checkpoint(
         monkeypatch: pytest.MonkeyPatch) -> None:
     original = Trainer.d_step

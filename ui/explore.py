@@ -62,10 +62,14 @@ def open_in_explore(card: dict) -> None:
 
 
 def run_checkpoints(run: Run) -> dict[str, Path]:
-    """{label: path}: latest.pt first, then the kept step checkpoints, newest first."""
+    """{label: path}: latest.pt, best.pt (the best live quality so far) when there is one, then the kept step
+    checkpoints, newest first."""
     out: dict[str, Path] = {}
     if run.latest_checkpoint is not None:
         out["latest"] = run.latest_checkpoint
+    best = run.checkpoints_dir / "best.pt"
+    if best.is_file():
+        out["best"] = best
     for path in reversed(run.step_checkpoints()):
         digits = path.stem.removeprefix("step_")
         out[f"step {int(digits):,}" if digits.isdigit() else path.stem] = path

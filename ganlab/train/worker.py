@@ -147,9 +147,22 @@ def work(conn: Connection, order: WorkOrder) -> None:
     except BaseException as exc:  # noqa: BLE001 - every failure (even SystemExit) must reach the job
         state = "diverged" if isinstance(exc, DivergedError) else "failed"
         try:
-            worker.send("error", state, error_message(exc), traceback.format_exc())
+            message = error_message(exc)
+        except Exception:  # noqa: BLE001 - the message must never stop the failure from being reported
+            message = f"{type(exc).__name__}: {exc}"
+        try:
+            worker.send("error", state, message, traceback.format_exc())
         except _ParentGone:
             pass
+
+
+def _disk_full(exc: BaseException | None) -> OSError | None:
+    """The ENOSPC error exc is or was raised from (a CheckpointError wraps the OSError), else None."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return exc
+        exc = exc.__cause__
+    return None
 
 
 def error_message(exc: BaseException) -> str:
@@ -163,8 +176,8 @@ def error_message(exc: BaseException) -> str:
             "can't allocate memory" in message or "out of memory" in message)):
         # CPU and MPS allocators raise plain RuntimeErrors; recognise them by their message.
         return "training ran out of memory: choose a smaller batch size or image size, then start again"
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return f"the disk is full ({exc.strerror}): free some space, then resume the run from its last checkpoint"
+    if (full := _disk_full(exc)) is not None:
+        return f"the disk is full ({full.strerror}): free some space, then resume the run from its last checkpoint"
     if not isinstance(exc, (ValueError, DivergedError)):
         return f"{type(exc).__name__}: {message}"
     return message
