@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from ganlab.cli import models, training
+from ganlab.cli import evaluate, models, training
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     training.add_commands(sub)
     models.add_commands(sub)
+    evaluate.add_commands(sub)
 
     runs = sub.add_parser("runs", help="list runs")
     runs.add_argument("--runs-dir")

@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 
 MAX_OUTPUT_PIXELS = 64_000_000  # sample grids: refuse sizes that would exhaust memory
+WHICH = ("latest", "best")
+WHICH_HELP = "for a run folder or id: checkpoints/latest.pt or checkpoints/best.pt (best live quality)"
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from ganlab import media
     from ganlab.explore import load_generator, parse_seeds, z_batch
 
-    loaded = load_generator(args.checkpoint, use_ema=not args.no_ema)
+    loaded = load_generator(args.checkpoint, use_ema=not args.no_ema, which=args.which)
     seeds = parse_seeds(args.seeds)
     side = loaded.model_config.img_size * max(1, args.upscale)
     if len(seeds) * side * side > MAX_OUTPUT_PIXELS:
@@ -39,7 +41,7 @@ def cmd_morph(args: argparse.Namespace) -> int:
     if not 1 <= args.size <= 2048:
         raise ValueError(f"--size {args.size} is out of range; choose 1 to 2048 pixels")
     check_frames(args.frames, args.size)  # before loading anything; the real frame size is checked again below
-    loaded = load_generator(args.checkpoint, use_ema=not args.no_ema)
+    loaded = load_generator(args.checkpoint, use_ema=not args.no_ema, which=args.which)
     seeds = parse_seeds(args.seeds)
     if len(seeds) < 2:
         raise ValueError(f"--seeds {args.seeds!r}: a morph needs at least two seeds")
@@ -56,8 +58,10 @@ def cmd_morph(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ganlab.runs import export_generator
+    from ganlab.runs.locate import checkpoint_path
 
-    path = export_generator(Path(args.checkpoint), args.name, out_dir=Path(args.out) if args.out else None,
+    path = export_generator(checkpoint_path(args.checkpoint, args.which), args.name,
+                            out_dir=Path(args.out) if args.out else None,
                             use_ema=not args.no_ema, card_extra={"command": " ".join(sys.argv)} if args.record else None)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
@@ -67,7 +71,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     for name, func, help_text in (("sample", cmd_sample, "write a grid of samples"),
                                   ("morph", cmd_morph, "write a latent interpolation GIF/MP4")):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("checkpoint", help="run checkpoint (.pt) or pretrained .safetensors")
+        p.add_argument("checkpoint", help="run checkpoint (.pt), run folder or run id, or pretrained .safetensors")
+        p.add_argument("--which", choices=WHICH, default="latest", help=WHICH_HELP)
         p.add_argument("--seeds", default="0-63" if name == "sample" else "1,5,9", help="e.g. 0,3,7-9")
         p.add_argument("--out", required=True)
         p.add_argument("--truncation", type=float, default=1.0)
@@ -85,7 +90,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             p.add_argument("--size", type=int, default=128, help="upscale frames to at least this many pixels")
 
     export = sub.add_parser("export", help="save a run checkpoint's generator as safetensors + model card")
-    export.add_argument("checkpoint", help="run checkpoint (.pt)")
+    export.add_argument("checkpoint", help="run checkpoint (.pt), run folder or run id")
+    export.add_argument("--which", choices=WHICH, default="latest", help=WHICH_HELP)
     export.add_argument("name", help="model name (file stem), e.g. my-digits")
     export.add_argument("--out", help="folder (default: pretrained/)")
     export.add_argument("--no-ema", action="store_true", help="export the raw G weights even when EMA exists")

@@ -223,6 +223,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
             "sampler": self.sampler.state_dict(), "rng": rng, "fixed_z": self.fixed_z,
+            "quality": self.ticks.state_dict(),
         })
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -251,6 +252,7 @@ class Trainer:
         self.elapsed = float(state.get("elapsed", 0.0))
         self.meter.restart(self.step)
         self.last_good_step = self.step
+        self.ticks.load_state_dict(state.get("quality"))
 
     def save(self) -> None:
         """Checkpoint to checkpoints/latest.pt (+ a kept step copy), atomically; no-op without a run folder.
@@ -271,6 +273,13 @@ class Trainer:
             save_checkpoint(folder / f"step_{self.step:06d}.pt", state)
             self.run_dir.prune_checkpoints(self.config.keep_checkpoints)
         self.last_good_step = self.step
+
+    def save_best(self) -> None:
+        """Checkpoint to checkpoints/best.pt (the live metric just improved); no-op without a run folder."""
+        if self.run_dir is None:
+            return
+        if all(torch.isfinite(p).all() for net in (self.G, self.D) for p in net.parameters()):
+            save_checkpoint(self.run_dir.checkpoints_dir / "best.pt", self.state_dict())
 
     def run(self, progress: ProgressFn | None = None, abort: AbortFn | None = None) -> None:
         """Train until total_steps or until abort() returns True; always leaves a checkpoint."""
