@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 QUALITY_OVERHEAD = 0.05  # the live quality metric may cost at most this share of training time
 BEST_KEY = "fid"  # best.pt keeps the generator with the lowest live Fréchet distance
+LIVE_REAL = 2000  # training images the live metric compares with (once per dataset: then read from the disk cache)
 
 
 class Ticks:
@@ -39,7 +40,7 @@ class Ticks:
             return
         extractor = choice.extractor.to(t.device)
         try:  # statistics of the training images: from the disk cache after the first run on this data
-            real = dataset_real_stats(extractor, dataset, seed=t.config.seed)
+            real = dataset_real_stats(extractor, dataset, max_count=LIVE_REAL, seed=t.config.seed)
         except ValueError as exc:
             self.quality_note = f"no quality metric: {exc}"
             return
