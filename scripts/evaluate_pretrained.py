@@ -16,7 +16,14 @@ import torch  # noqa: E402
 
 from ganlab.data import open_dataset  # noqa: E402
 from ganlab.explore import load_generator  # noqa: E402
-from ganlab.metrics import compare, evaluate_generator, extract, get_extractor, real_feature_stats  # noqa: E402
+from ganlab.metrics import (  # noqa: E402
+    compare,
+    evaluate_generator,
+    extract,
+    extractor_by_name,
+    get_extractor,
+    real_feature_stats,
+)
 from ganlab.runs.export import list_pretrained  # noqa: E402
 
 N_FAKE = 10_000
@@ -35,9 +42,15 @@ def real_split(dataset: str, size: int, channels: int, test: bool) -> torch.Tens
     return data.images[torch.tensor(idx_test if test else idx_train)]
 
 
-def evaluate(card: dict, n_fake: int = N_FAKE) -> dict | None:
+def evaluate(card: dict, n_fake: int = N_FAKE, extractor_name: str | None = None) -> dict | None:
+    """The card's metrics, measured again with the extractor the card names (so its numbers reproduce), or with
+    `extractor_name`, or (cards without metrics) with the dataset's default extractor."""
     mc = card["model_config"]
-    extractor = get_extractor(card["dataset"], mc["img_channels"], mc["img_size"])
+    name = extractor_name or (card.get("metrics") or {}).get("extractor")
+    if name:
+        extractor = extractor_by_name(name, mc["img_channels"], mc["img_size"])
+    else:
+        extractor = get_extractor(card["dataset"], mc["img_channels"], mc["img_size"])
     if extractor is None:
         return None
     test = real_split(card["dataset"], mc["img_size"], mc["img_channels"], test=True)

@@ -2,6 +2,7 @@
 
     python scripts/train_extractors.py                 # both
     python scripts/train_extractors.py --only digits   # one
+    python scripts/train_extractors.py --layer-scales  # no training: add the "-layers" scales to the cards
 
 Each writes <name>.safetensors (no pickle) + <name>.json (architecture, test accuracy, split, command).
 The raw files are read here directly (IDX .gz for Fashion-MNIST, sklearn for digits) so the split the
@@ -27,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ganlab.data.licences import data_licence  # noqa: E402
-from ganlab.metrics.extractors import SmallCNN, extractors_dir  # noqa: E402
+from ganlab.metrics.classifiers import SmallCNN, extractors_dir, layer_scales, load_small_cnn  # noqa: E402
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -202,6 +203,26 @@ def save(model: SmallCNN, card: dict, out_dir: Path) -> None:
     (out_dir / f"{card['name']}.json").write_text(json.dumps(card, indent=2) + "\n")
 
 
+LAYER_SCALE_IMAGES = 10_000  # training images (seeded choice) the "-layers" scales are measured on
+
+
+def add_layer_scales(name: str, out_dir: Path) -> list[float]:
+    """Measure the per-depth scales of the shipped weights on the training split and write them into the card.
+
+    Images are rendered as the app shows them by default (digits at 32 px, Fashion-MNIST at 28 px, bilinear).
+    """
+    images, _ = load_split(name, "train")
+    if len(images) > LAYER_SCALE_IMAGES:
+        images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:LAYER_SCALE_IMAGES]]
+    scales = layer_scales(load_small_cnn(name), to_size(images, native_input_size(name), "bilinear"))
+    path = out_dir / f"{name}.json"
+    card = json.loads(path.read_text())
+    card["layer_scales"] = scales
+    card["layer_scales_command"] = f"python scripts/train_extractors.py --layer-scales --only {name}"
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return scales
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(RECIPES), help="train just this extractor")
@@ -209,9 +230,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epoch count")
     parser.add_argument("--out", type=Path, default=extractors_dir())
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    parser.add_argument("--layer-scales", action="store_true",
+                        help="train nothing: measure the shipped weights' per-depth feature scales into the cards")
     args = parser.parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)  # 1 is faster than oversubscribing a shared machine
+    if args.layer_scales:
+        for name in [args.only] if args.only else sorted(RECIPES):
+            print(name, add_layer_scales(name, args.out), flush=True)
+        return
     for name in [args.only] if args.only else sorted(RECIPES):
         result = train(name, args.seed, args.epochs)
         save(result["model"], result["card"], args.out)

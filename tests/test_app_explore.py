@@ -91,7 +91,7 @@ def test_explore_renders_run_checkpoint_with_ema_and_grid(run_id: str) -> None:
     at = explore_page()
     assert at.radio(key="explore.kind").value == "Run checkpoint"
     assert at.selectbox(key="explore.run").value == run_id
-    assert at.selectbox(key="explore.ckpt").options == ["latest", "step 6", "step 3"]
+    assert at.selectbox(key="explore.ckpt").options == ["latest", "best", "step 6", "step 3"]
     assert any("step 6" in c.value and "EMA weights" in c.value for c in at.caption)
     assert len([s for s in at.slider if s.key.startswith("explore.dim.")]) == 8
     main_image(at), grid_image(at)  # both rendered
@@ -223,9 +223,11 @@ def test_a_run_with_best_pt_offers_best_beside_latest(run_id: str) -> None:
     from ui.explore import run_checkpoints
 
     run = open_run(run_id)
-    assert "best" not in run_checkpoints(run)  # no live metric, no best.pt: nothing to offer
-    shutil.copy(run.latest_checkpoint, run.checkpoints_dir / "best.pt")
+    assert (run.checkpoints_dir / "best.pt").is_file()  # written by the live metric while it trained
     assert list(run_checkpoints(run))[:2] == ["latest", "best"]
+    (run.checkpoints_dir / "best.pt").rename(run.checkpoints_dir / "best.moved")
+    assert "best" not in run_checkpoints(run)  # no best.pt (no live metric): nothing to offer
+    (run.checkpoints_dir / "best.moved").rename(run.checkpoints_dir / "best.pt")
     at = explore_page()
     at.selectbox(key="explore.ckpt").set_value("best").run()
     assert not at.exception, at.exception

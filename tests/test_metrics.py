@@ -14,8 +14,10 @@ from ganlab import metrics
 from ganlab.metrics import (
     FeatureStats,
     LiveQuality,
+    choose_extractor,
     class_coverage,
     evaluate_generator,
+    extractor_by_name,
     frechet_distance,
     frechet_from_stats,
     get_extractor,
@@ -50,9 +52,8 @@ def fashion_test(script):
 
 @pytest.fixture(scope="module")
 def fashion():
-    ext = get_extractor("fashion-mnist", 1, 28)
-    assert ext is not None
-    return ext
+    """The shipped classifier read at its penultimate layer (the features the generator cards were measured with)."""
+    return extractor_by_name("fashion-mnist", 1, 28)
 
 
 def _gauss(n: int, d: int, seed: int, shift: float = 0.0) -> torch.Tensor:
@@ -171,14 +172,18 @@ def test_list_extractors_has_shipped_classifiers():
     assert "digits" in names and "fashion-mnist" in names
 
 
-def test_get_extractor_none_for_unknown_dataset():
-    assert get_extractor("my-holiday-photos", 1, 32) is None
+def test_get_extractor_generic_for_any_other_dataset():
+    for dataset, channels in (("my-holiday-photos", 1), ("folder", 3), ("zip", 1), ("cifar10", 3)):
+        assert get_extractor(dataset, channels, 32).name == "random-conv-v1"
 
 
-def test_get_extractor_rgb_without_cached_inception_is_none(tmp_path, monkeypatch):
+def test_get_extractor_rgb_without_cached_inception_is_generic_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty hub cache: nothing may be downloaded
     assert "inception-v3" not in list_extractors()
-    assert get_extractor("emoji", 3, 64) is None
+    choice = choose_extractor("emoji", 3, 64)
+    assert choice.extractor.name == "random-conv-v1"
+    assert "inception-v3 is not available" in choice.note and str(tmp_path) in choice.note
+    assert "random-conv-v1" in choice.note
 
 
 def test_get_extractor_rejects_bad_channels():
@@ -328,7 +333,7 @@ def test_inception_offered_only_when_weights_cached(tmp_path, monkeypatch):
     from ganlab.metrics.inception import WEIGHTS_FILE, InceptionExtractor
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    assert get_extractor("emoji", 3, 64) is None
+    assert get_extractor("emoji", 3, 64).name == "random-conv-v1"
     # Random weights in the cache stand in for the real download (the file is all that is checked).
     path = tmp_path / "hub" / "checkpoints" / WEIGHTS_FILE
     path.parent.mkdir(parents=True)
@@ -337,5 +342,5 @@ def test_inception_offered_only_when_weights_cached(tmp_path, monkeypatch):
     ext = get_extractor("emoji", 3, 64)
     assert isinstance(ext, InceptionExtractor)
     assert ext(torch.rand(2, 3, 64, 64) * 2 - 1).shape == (2, 2048)
-    assert get_extractor("emoji", 1, 64) is None  # Inception is offered for RGB sets only
-    assert get_extractor("fashion-mnist", 1, 28).name == "fashion-mnist"  # a dataset's own extractor wins
+    assert get_extractor("emoji", 1, 64).name == "random-conv-v1"  # Inception is offered for RGB sets only
+    assert get_extractor("fashion-mnist", 1, 28).name == "fashion-mnist-layers"  # a dataset's own extractor wins

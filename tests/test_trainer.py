@@ -135,9 +135,10 @@ def test_live_quality_is_logged_for_datasets_with_an_extractor() -> None:
     assert len(quality[-1]["coverage"]) == 10
 
 
-def test_live_quality_says_why_when_no_extractor_exists() -> None:
+def test_a_dataset_without_its_own_classifier_gets_the_generic_live_metric() -> None:
     trainer = Trainer(tiny_config(dataset="emoji", quality_every=2), None, dataset=blobs_dataset())
-    assert trainer.quality is None and "no quality metric" in trainer.quality_note
+    assert trainer.quality is not None and trainer.quality.extractor.name == "random-conv-v1"
+    assert trainer.quality_note == ""
 
 
 def test_minutes_budget_ends_the_run_finished_with_a_final_grid_and_checkpoint() -> None:

@@ -81,7 +81,7 @@ def test_the_panel_does_not_rebuild_charts_or_images_when_nothing_changed(app_ma
     job = app_manager.submit(tiny_config(max_steps=1_000_000, checkpoint_every=1_000_000, sample_every=2))
     job.wait_for(lambda s: s.step >= 4, timeout=60)
     job.pause()
-    job.wait_for(lambda s: s.state == "paused", timeout=30)
+    paused_at = job.wait_for(lambda s: s.state == "paused", timeout=30).step  # it may have gone past step 4
     tabs = [open_page("pages/1_Train.py", 60).run()]
     first = dict(built)
     assert first["charts"] == 1 and first["png"] >= 1  # the charts and the grids this panel shows
@@ -91,7 +91,8 @@ def test_the_panel_does_not_rebuild_charts_or_images_when_nothing_changed(app_ma
         assert not at.exception, at.exception
     assert built == first  # nothing new: every tab and refresh re-sent what was built once
     job.step_both()  # new data: the next refresh builds once more
-    job.wait_for(lambda s: s.step >= 5, timeout=30)
+    job.wait_for(lambda s: s.step >= paused_at + 1, timeout=30)
     tabs[0].run()
+    assert not tabs[0].exception, tabs[0].exception
     assert built["charts"] == 2
     job.stop()

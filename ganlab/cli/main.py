@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ganlab.cli import models, sweep, tensorboard, training
+from ganlab.cli import evaluate, models, sweep, tensorboard, training
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_commands(sub)
     tensorboard.add_commands(sub)
     sweep.add_commands(sub)
+    evaluate.add_commands(sub)
 
     runs = sub.add_parser("runs", help="list runs: id, state, step, dataset, name")
     runs.add_argument("--runs-dir")

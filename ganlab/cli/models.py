@@ -7,20 +7,27 @@ import sys
 from pathlib import Path
 
 MAX_OUTPUT_PIXELS = 64_000_000  # sample grids: refuse sizes that would exhaust memory
+WHICH = ("latest", "best")
+WHICH_HELP = "for a run folder or id: checkpoints/latest.pt or checkpoints/best.pt (best live quality)"
 
 
-def model_path(spec: str) -> Path:
-    """A checkpoint or model file as given, or the name of a shipped model (e.g. fashion-dcgan)."""
+def model_path(spec: str, which: str = "latest") -> Path:
+    """A checkpoint or model file as given, a run folder or run id (its checkpoints/<which>.pt), or the name of a
+    shipped model (e.g. fashion-dcgan)."""
     from ganlab import paths
+    from ganlab.runs.locate import checkpoint_path
 
     path = Path(spec)
     if path.exists() or path.suffix in (".pt", ".safetensors", ".json") or len(path.parts) > 1:
-        return path  # a file (a missing one is reported by the loader with its name)
+        return checkpoint_path(path, which)  # a file as it is; a missing one is reported by the loader with its name
     shipped = paths.pretrained_dir() / f"{spec}.safetensors"
     if shipped.is_file():
         return shipped
+    found = checkpoint_path(spec, which)  # a run id
+    if found != path:
+        return found
     names = sorted(p.stem for p in paths.pretrained_dir().glob("*.safetensors"))
-    raise ValueError(f"model {spec!r} is neither a file nor a shipped model; shipped models: "
+    raise ValueError(f"model {spec!r} is neither a file, a run id nor a shipped model; shipped models: "
                      f"{', '.join(names) or 'none'} (in {paths.pretrained_dir()})")
 
 
@@ -28,7 +35,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganlab import media
     from ganlab.explore import load_generator, parse_seeds, z_batch
 
-    loaded = load_generator(model_path(args.checkpoint), use_ema=not args.no_ema)
+    loaded = load_generator(model_path(args.checkpoint, args.which), use_ema=not args.no_ema)
     seeds = parse_seeds(args.seeds)
     if args.sweep_dims:
         return _sweep(loaded, seeds[0], args)
@@ -72,7 +79,7 @@ def cmd_morph(args: argparse.Namespace) -> int:
     if not 1 <= args.size <= 2048:
         raise ValueError(f"--size {args.size} is out of range; choose 1 to 2048 pixels")
     check_frames(args.frames, args.size)  # before loading anything; the real frame size is checked again below
-    loaded = load_generator(model_path(args.checkpoint), use_ema=not args.no_ema)
+    loaded = load_generator(model_path(args.checkpoint, args.which), use_ema=not args.no_ema)
     seeds = parse_seeds(args.seeds)
     if len(seeds) < 2:
         raise ValueError(f"--seeds {args.seeds!r}: a morph needs at least two seeds")
@@ -89,8 +96,10 @@ def cmd_morph(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ganlab.runs import export_generator
+    from ganlab.runs.locate import checkpoint_path
 
-    path = export_generator(Path(args.checkpoint), args.name, out_dir=Path(args.out) if args.out else None,
+    path = export_generator(checkpoint_path(args.checkpoint, args.which), args.name,
+                            out_dir=Path(args.out) if args.out else None,
                             use_ema=not args.no_ema, card_extra={"command": " ".join(sys.argv)} if args.record else None,
                             overwrite=args.force)
     print(f"wrote {path} and {path.with_suffix('.json')}")
@@ -101,8 +110,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     for name, func, help_text in (("sample", cmd_sample, "write a grid of samples"),
                                   ("morph", cmd_morph, "write a latent interpolation GIF/MP4")):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("checkpoint", help="run checkpoint (.pt), model .safetensors, or a shipped model's name "
-                                          "(e.g. fashion-dcgan)")
+        p.add_argument("checkpoint", help="run checkpoint (.pt), run folder or run id, model .safetensors, or a "
+                                          "shipped model's name (e.g. fashion-dcgan)")
+        p.add_argument("--which", choices=WHICH, default="latest", help=WHICH_HELP)
         p.add_argument("--seeds", default="0-63" if name == "sample" else "1,5,9", help="e.g. 0,3,7-9")
         p.add_argument("--out", required=True)
         p.add_argument("--truncation", type=float, default=1.0)
@@ -124,7 +134,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             p.add_argument("--size", type=int, default=128, help="upscale frames to at least this many pixels")
 
     export = sub.add_parser("export", help="save a run checkpoint's generator as safetensors + model card")
-    export.add_argument("checkpoint", help="run checkpoint (.pt)")
+    export.add_argument("checkpoint", help="run checkpoint (.pt), run folder or run id")
+    export.add_argument("--which", choices=WHICH, default="latest", help=WHICH_HELP)
     export.add_argument("name", help="model name (file stem), e.g. my-digits")
     export.add_argument("--out", help="folder (default: pretrained/, or $GANLAB_PRETRAINED)")
     export.add_argument("--force", action="store_true", help="replace an existing model of that name")

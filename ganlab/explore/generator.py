@@ -22,6 +22,7 @@ from ganlab.runs.checkpoint import (
     first_line,
     load_checkpoint,
 )
+from ganlab.runs.locate import checkpoint_path
 
 MAX_GRID = 64  # seeds in one grid: beyond this the images get too small to read
 Labels = torch.Tensor | int | None
@@ -38,6 +39,7 @@ class LoadedGenerator:
     source: str = ""
     used_ema: bool = False
     card: dict[str, Any] = field(default_factory=dict)
+    train_config: dict[str, Any] = field(default_factory=dict)  # the run's config as saved (dataset, data path, ...)
 
     @property
     def device(self) -> torch.device:
@@ -85,9 +87,13 @@ class LoadedGenerator:
         return media.make_grid_image(images, nrow=nrow or min(8, max(1, math.ceil(math.sqrt(len(seeds))))))
 
 
-def load_generator(path: str | Path, *, use_ema: bool = True, device: str | torch.device = "cpu") -> LoadedGenerator:
-    """Rebuild a generator from a run checkpoint (.pt) or a shipped .safetensors + .json card, in eval mode."""
-    path = Path(path)
+def load_generator(path: str | Path, *, use_ema: bool = True, device: str | torch.device = "cpu",
+                   which: str = "latest") -> LoadedGenerator:
+    """Rebuild a generator from a run checkpoint (.pt) or a shipped .safetensors + .json card, in eval mode.
+
+    `path` may also be a run folder or run id: then its checkpoints/<which>.pt ("latest" or "best") is loaded.
+    """
+    path = checkpoint_path(path, which)
     if path.suffix == ".safetensors" or (path.suffix == ".json" and path.with_suffix(".safetensors").is_file()):
         loaded = _load_shipped(path.with_suffix(".safetensors"), device)
     else:
@@ -113,6 +119,7 @@ def _load_checkpoint(path: Path, use_ema: bool, device: str | torch.device) -> L
             step=int(data.get("step", 0)),
             source=str(path),
             used_ema=use,
+            train_config=dict(data.get("train_config") or {}),
         )
     except CheckpointError:
         raise
@@ -145,4 +152,5 @@ def _load_shipped(path: Path, device: str | torch.device) -> LoadedGenerator:
         source=str(path),
         used_ema=bool(card.get("ema", False)),
         card=card,
+        train_config=dict(card.get("train_config") or {}),
     )

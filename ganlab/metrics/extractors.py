@@ -1,19 +1,18 @@
-"""Feature extractors for quality metrics: the shipped small CNN classifiers and a name -> factory registry."""
+"""Feature extractors for quality metrics: the common interface, input helpers and a name -> factory registry.
+
+get_extractor() picks, in this order: the dataset's own extractor (shipped classifiers), then the generic ones by
+priority (Inception-v3 when its weights are cached, then the seeded random encoder that works for any image set).
+"""
 
 from __future__ import annotations
 
-import functools
-import json
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-from ganlab.paths import shipped_dir
 
 
 class FeatureExtractor(nn.Module):
@@ -43,6 +42,23 @@ class FeatureExtractor(nn.Module):
         assert logits is not None
         return logits
 
+    def fingerprint(self) -> str:
+        """Hash of the name, the way features are read and every weight: cached statistics are keyed on it,
+        so new weights (or a torch whose seeded RNG draws differently) never reuse stale numbers."""
+        cached = getattr(self, "_fingerprint", None)
+        if cached is None:
+            h = hashlib.sha256(f"{self.name}|{self.num_features}|{self.describe_features()}".encode())
+            for key, value in sorted(self.state_dict().items()):
+                h.update(key.encode())
+                h.update(value.detach().to("cpu").contiguous().numpy().tobytes())
+            cached = h.hexdigest()[:16]
+            self._fingerprint = cached
+        return cached
+
+    def describe_features(self) -> str:
+        """Extra text that changes when the same weights are read differently (part of the fingerprint)."""
+        return ""
+
 
 def as_float_images(images: Tensor) -> Tensor:
     """uint8 [0, 255] or float [-1, 1] images (N, C, H, W) -> float32 [-1, 1]; ValueError for other shapes."""
@@ -66,97 +82,19 @@ def to_grey(images: Tensor) -> Tensor:
     return images.mean(dim=1, keepdim=True)
 
 
+def to_rgb(images: Tensor) -> Tensor:
+    """(N, C, H, W) -> (N, 3, H, W): grey repeated (so a grey set and its RGB render score alike), RGB(A) kept."""
+    c = images.shape[1]
+    if c >= 3:
+        return images[:, :3]
+    return (images if c == 1 else images.mean(dim=1, keepdim=True)).expand(-1, 3, -1, -1)
+
+
 def resize_square(images: Tensor, size: int) -> Tensor:
     """Bilinear resize to size x size; antialias when shrinking so 64 px inputs are not aliased."""
     if images.shape[-2:] == (size, size):
         return images
     return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-
-
-class SmallCNN(FeatureExtractor):
-    """Greyscale classifier whose penultimate layer is the feature space (the shipped extractors).
-
-    Any input is turned into grey and resized to `native_size` first, so 32 or 64 px generators can be scored.
-    """
-
-    def __init__(
-        self,
-        num_classes: int = 10,
-        native_size: int = 28,
-        width: int = 32,
-        num_features: int = 128,
-        dropout: float = 0.3,
-        name: str = "small-cnn",
-        class_names: Sequence[str] = (),
-    ) -> None:
-        super().__init__()
-        self.name = name
-        self.num_classes = num_classes
-        self.native_size = native_size
-        self.num_features = num_features
-        self.class_names = tuple(class_names) or tuple(str(i) for i in range(num_classes))
-        w = width
-
-        def block(c_in: int, c_out: int) -> list[nn.Module]:
-            return [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
-
-        self.body = nn.Sequential(
-            *block(1, w), nn.MaxPool2d(2),  # (N, w, s/2, s/2)
-            *block(w, 2 * w), nn.MaxPool2d(2),  # (N, 2w, s/4, s/4)
-            *block(2 * w, 4 * w), nn.AdaptiveAvgPool2d(3),  # (N, 4w, 3, 3): keeps coarse layout, unlike a 1x1 pool
-            nn.Flatten(),  # (N, 36w)
-            nn.Linear(36 * w, num_features), nn.ReLU(inplace=True),  # (N, F) = the features
-        )  # fmt: skip
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(num_features, num_classes))
-
-    def preprocess(self, images: Tensor) -> Tensor:
-        """Any (N, C, H, W) uint8/float[-1, 1] -> (N, 1, native, native) float[-1, 1]."""
-        return resize_square(to_grey(as_float_images(images)), self.native_size)
-
-    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
-        x = self.preprocess(images.to(self._device()))
-        feats = self.body(x)
-        return feats, self.head(feats)
-
-    def _device(self) -> torch.device:
-        return next(self.parameters()).device
-
-
-# --------------------------------------------------------------------------- shipped weights
-
-
-def extractors_dir() -> Path:
-    """Folder with <name>.safetensors + <name>.json (model card) for each shipped extractor."""
-    return shipped_dir() / "extractors"  # part of the package: not moved by GANLAB_PRETRAINED
-
-
-def read_card(name: str) -> dict[str, Any]:
-    """The JSON card of a shipped extractor (architecture args, test accuracy, command)."""
-    path = extractors_dir() / f"{name}.json"
-    if not path.is_file():
-        raise ValueError(f"no shipped extractor named {name!r} (looked for {path})")
-    return json.loads(path.read_text())
-
-
-@functools.lru_cache(maxsize=8)
-def _load_state(name: str) -> dict[str, Tensor]:
-    # Weights are read once per process; every get_extractor() call still gets its own module.
-    from safetensors.torch import load_file
-
-    return load_file(str(extractors_dir() / f"{name}.safetensors"))
-
-
-def load_small_cnn(name: str) -> SmallCNN:
-    """Rebuild a shipped classifier from its card and load its safetensors weights (no pickle), in eval mode."""
-    card = read_card(name)
-    model = SmallCNN(name=name, **card["arch"])
-    model.load_state_dict(_load_state(name), strict=True)
-    return model.eval().requires_grad_(False)
-
-
-def shipped_available(name: str) -> bool:
-    d = extractors_dir()
-    return (d / f"{name}.json").is_file() and (d / f"{name}.safetensors").is_file()
 
 
 # --------------------------------------------------------------------------- registry
@@ -170,6 +108,16 @@ class _Entry:
     datasets: tuple[str, ...] | None  # None = usable for any dataset (a generic extractor)
     channels: tuple[int, ...] | None  # None = any channel count
     available: Callable[[], bool]
+    priority: int  # among generic extractors: lower is tried first
+    why_missing: Callable[[], str]
+
+
+@dataclass(frozen=True)
+class ExtractorChoice:
+    """The extractor get_extractor picked and, when a better one was passed over, why (shown to the user)."""
+
+    extractor: FeatureExtractor
+    note: str = ""
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -181,17 +129,21 @@ def register_extractor(
     datasets: Sequence[str] | None = (),
     channels: Sequence[int] | None = None,
     available: Callable[[], bool] | None = None,
+    priority: int = 50,
+    why_missing: Callable[[], str] | None = None,
 ) -> Callable[[Factory], Factory]:
     """Decorator registering `factory(channels, img_size) -> FeatureExtractor | None` under `name`.
 
-    datasets=() means "the dataset called `name`"; None means a generic fallback (e.g. Inception for RGB).
-    `available()` is checked at lookup time, so an extractor whose weights are missing is simply not offered.
+    datasets=() means "the dataset called `name`"; None means a generic extractor, tried by `priority`.
+    `available()` is checked at lookup time, so an extractor whose weights are missing is simply not offered;
+    `why_missing()` says why (e.g. which file is absent) when a lookup passes it over.
     """
 
     def deco(factory: Factory) -> Factory:
         ds = None if datasets is None else (tuple(datasets) or (name,))
         ch = None if channels is None else tuple(channels)
-        _REGISTRY[name] = _Entry(factory, ds, ch, available or (lambda: True))
+        _REGISTRY[name] = _Entry(factory, ds, ch, available or (lambda: True), priority,
+                                 why_missing or (lambda: "its files are missing"))
         return factory
 
     return deco
@@ -202,34 +154,56 @@ def list_extractors() -> list[str]:
     return sorted(name for name, entry in _REGISTRY.items() if entry.available())
 
 
-def get_extractor(dataset: str, channels: int, img_size: int) -> FeatureExtractor | None:
-    """The extractor for images of `dataset`, or None when there is none (the UI then shows no metric)."""
-    if not isinstance(channels, int) or channels < 1:
+def _check_shape(channels: int, img_size: int) -> None:
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
         raise ValueError(f"channels={channels!r}: give a positive number of image channels")
-    if not isinstance(img_size, int) or img_size < 1:
+    if isinstance(img_size, bool) or not isinstance(img_size, int) or img_size < 1:
         raise ValueError(f"img_size={img_size!r}: give a positive image size in pixels")
+
+
+def choose_extractor(dataset: str, channels: int, img_size: int, name: str | None = None) -> ExtractorChoice | None:
+    """The extractor for images of `dataset` (or the one called `name`), with a note on what was passed over.
+
+    None only when `name` is None and no registered extractor fits (never with the generic encoder registered).
+    """
+    _check_shape(channels, img_size)
+    if name:
+        return ExtractorChoice(extractor_by_name(name, channels, img_size))
     key = (dataset or "").strip().lower()
-    specific = [e for e in _REGISTRY.values() if e.datasets is not None and key in e.datasets]
-    generic = [e for e in _REGISTRY.values() if e.datasets is None]
-    for entry in specific + generic:
+    specific = [(n, e) for n, e in _REGISTRY.items() if e.datasets is not None and key in e.datasets]
+    generic = sorted(((n, e) for n, e in _REGISTRY.items() if e.datasets is None), key=lambda ne: ne[1].priority)
+    skipped = []
+    for entry_name, entry in specific + generic:
         if entry.channels is not None and channels not in entry.channels:
             continue
-        if entry.available():
-            extractor = entry.factory(channels, img_size)
-            if extractor is not None:
-                return extractor
+        if not entry.available():
+            skipped.append(f"{entry_name} is not available ({entry.why_missing()})")
+            continue
+        extractor = entry.factory(channels, img_size)
+        if extractor is not None:
+            note = "; ".join(skipped)
+            return ExtractorChoice(extractor, f"{note}; using {extractor.name} instead" if note else "")
     return None
 
 
-@register_extractor("digits", available=lambda: shipped_available("digits"))
-def _digits(channels: int, img_size: int) -> FeatureExtractor:
-    return load_small_cnn("digits")
+def get_extractor(dataset: str, channels: int, img_size: int) -> FeatureExtractor | None:
+    """The extractor for images of `dataset`: its own if shipped, else the best generic one available."""
+    choice = choose_extractor(dataset, channels, img_size)
+    return choice.extractor if choice else None
 
 
-@register_extractor(
-    "fashion-mnist",
-    datasets=("fashion-mnist", "fashion_mnist", "fashion", "fashionmnist"),
-    available=lambda: shipped_available("fashion-mnist"),
-)
-def _fashion(channels: int, img_size: int) -> FeatureExtractor:
-    return load_small_cnn("fashion-mnist")
+def extractor_by_name(name: str, channels: int, img_size: int) -> FeatureExtractor:
+    """A registered extractor by its name (e.g. to score with the same one an older run used)."""
+    _check_shape(channels, img_size)
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        raise ValueError(f"unknown extractor {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    if not entry.available():
+        raise ValueError(f"extractor {name!r} is not available on this machine: {entry.why_missing()}")
+    if entry.channels is not None and channels not in entry.channels:
+        raise ValueError(f"extractor {name!r} takes {' or '.join(map(str, entry.channels))}-channel images, "
+                         f"not {channels}")
+    extractor = entry.factory(channels, img_size)
+    if extractor is None:
+        raise ValueError(f"extractor {name!r} cannot score {channels}-channel {img_size} px images")
+    return extractor

@@ -65,6 +65,7 @@ class InceptionExtractor(FeatureExtractor):
         return self.fc(self.features_and_logits(images)[0])
 
 
-@register_extractor("inception-v3", datasets=None, channels=(3,), available=inception_available)
+@register_extractor("inception-v3", datasets=None, channels=(3,), available=inception_available, priority=10,
+                    why_missing=lambda: f"no cached weights at {inception_weights_path()}; nothing is downloaded")
 def _inception(channels: int, img_size: int) -> FeatureExtractor:
     return InceptionExtractor()

@@ -1,4 +1,5 @@
-"""Scoring generators: features of generated vs real images -> FID, KID, class coverage; plus the live gauge."""
+"""Scoring generators: features of generated vs real images -> FD, KID, precision/recall, density/coverage and
+class shares, in one dict that names the extractor and the sample counts."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ import torch
 from torch import Tensor, nn
 
 from ganlab.metrics.extractors import FeatureExtractor, as_float_images
+from ganlab.metrics.manifold import DEFAULT_K, manifold_scores
 from ganlab.metrics.stats import FeatureStats, frechet_from_stats, kid
 
 LabelSpec = Tensor | int | None
+MAX_MANIFOLD = 5000  # precision/recall/density/coverage use at most this many samples of each set
 
 
 def _device_of(module: nn.Module) -> torch.device:
-    param = next(module.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
+    tensor = next(module.parameters(), None)
+    if tensor is None:
+        tensor = next(module.buffers(), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
 
 
 @contextlib.contextmanager
@@ -32,13 +37,42 @@ def _eval_mode(module: nn.Module) -> Iterator[None]:
         module.train(was_training)
 
 
+@contextlib.contextmanager
+def pinned_kernels() -> Iterator[None]:
+    """No TF32 and no autotuned/nondeterministic cuDNN kernels: features must not depend on the GPU's mood."""
+    matmul = torch.backends.cuda.matmul
+    old_tf32 = matmul.allow_tf32
+    matmul.allow_tf32 = False
+    try:
+        with torch.backends.cudnn.flags(enabled=torch.backends.cudnn.enabled, benchmark=False, deterministic=True,
+                                        allow_tf32=False):
+            yield
+    finally:
+        matmul.allow_tf32 = old_tf32
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """One intra-op thread for the block: the metrics' small float64 eigh/matmuls run up to 10x slower when
+    OpenMP fans them out on a busy CPU (measured: eigh of 624 x 624, 1.4 s on 2 threads vs 0.19 s on 1)."""
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
 @torch.no_grad()
 def extract(extractor: FeatureExtractor, images: Tensor, batch: int = 500) -> tuple[Tensor, Tensor | None]:
     """(features (N, F) float64 CPU, logits (N, K) or None) of uint8/float[-1, 1] images, in batches."""
     feats, logits = [], []
-    with _eval_mode(extractor):
+    device = _device_of(extractor)
+    with _eval_mode(extractor), pinned_kernels(), torch.autocast(device.type, enabled=False):
         for i in range(0, images.shape[0], batch):
-            f, lg = extractor.features_and_logits(as_float_images(images[i : i + batch]).to(_device_of(extractor)))
+            f, lg = extractor.features_and_logits(as_float_images(images[i : i + batch]).to(device))
             feats.append(f.double().cpu())
             if lg is not None:
                 logits.append(lg.float().cpu())
@@ -64,7 +98,7 @@ def generated_features(
     generator: nn.Module, extractor: FeatureExtractor, n: int, batch: int = 250, seed: int = 0, labels: LabelSpec = None
 ) -> tuple[Tensor, Tensor | None]:
     """Features/logits of n samples of G from fixed seeded z (local RNG: the trainer's RNG is not advanced)."""
-    if not isinstance(n, int) or n < 2:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
         raise ValueError(f"n={n!r}: need at least 2 generated samples")
     z_all = torch.randn(n, int(generator.z_dim), generator=torch.Generator().manual_seed(seed))
     y_all = _labels_for(generator, n, labels)
@@ -98,15 +132,25 @@ def class_coverage(extractor: FeatureExtractor, images: Tensor) -> list[float]:
     return coverage_from_logits(logits, extractor.num_classes)
 
 
+def pick_real(real_images: Tensor, max_count: int, seed: int = 0) -> Tensor:
+    """At most max_count real images, chosen at random with `seed` (all of them, in order, when there are fewer)."""
+    if isinstance(max_count, bool) or not isinstance(max_count, int) or max_count < 2:
+        raise ValueError(f"max_count={max_count!r}: give at least 2 real images")
+    if real_images.shape[0] <= max_count:
+        return real_images
+    idx = torch.randperm(real_images.shape[0], generator=torch.Generator().manual_seed(seed))[:max_count]
+    return real_images[idx]
+
+
 def real_feature_stats(
-    extractor: FeatureExtractor, real_images: Tensor, max_count: int = 10_000, seed: int = 0
+    extractor: FeatureExtractor, real_images: Tensor, max_count: int = 10_000, seed: int = 0, split: str = ""
 ) -> FeatureStats:
-    """Statistics of (at most max_count, randomly chosen with `seed`) real images; compute once, reuse often."""
-    if real_images.shape[0] > max_count:
-        idx = torch.randperm(real_images.shape[0], generator=torch.Generator().manual_seed(seed))[:max_count]
-        real_images = real_images[idx]
-    feats, _ = extract(extractor, real_images)
-    return FeatureStats.of(feats)
+    """Statistics of (at most max_count, randomly chosen with `seed`) real images; compute once, reuse often.
+
+    ganlab.metrics.cache.cached_real_stats keeps them on disk between processes.
+    """
+    feats, _ = extract(extractor, pick_real(real_images, max_count, seed))
+    return FeatureStats.of(feats.float().double(), split=split)  # float32-exact, like the cached copy
 
 
 def compare(
@@ -116,19 +160,36 @@ def compare(
     num_classes: int = 0,
     kid_subsets: int = 50,
     kid_subset_size: int = 1000,
+    k: int = DEFAULT_K,
+    max_manifold: int = MAX_MANIFOLD,
 ) -> dict[str, Any]:
-    """Metric dict for fake features against real stats (shared by evaluate_generator and LiveQuality)."""
-    fake_stats = FeatureStats.of(fake)
-    kid_mean, kid_std = kid(real.features, fake_stats.features, subsets=kid_subsets, subset_size=kid_subset_size)
-    out: dict[str, Any] = {
-        "fid": frechet_from_stats(real.mu, real.sigma, fake_stats.mu, fake_stats.sigma),
+    """Metric dict for fake features against real stats (shared by evaluate_generator and LiveQuality).
+
+    fid: Fréchet distance in the extractor's feature space (FID proper only for inception-v3); kid: KID (x1, not
+    x1000); precision/density: fidelity; recall/knn_coverage: diversity; spread: total feature variance of the
+    fakes over that of the reals (near 0 = the samples look alike); coverage: class shares (classifiers only).
+    """
+    with one_thread():
+        fake_stats = FeatureStats.of(fake)
+        kid_mean, kid_std = kid(real.features, fake_stats.features, subsets=kid_subsets, subset_size=kid_subset_size)
+        n_manifold = min(real.count, fake_stats.count, max_manifold)
+        manifold: dict[str, float | None] = dict.fromkeys(("precision", "recall", "density", "knn_coverage"))
+        if n_manifold > k:
+            manifold = dict(manifold_scores(real.features[:n_manifold], fake_stats.features[:n_manifold], k))
+        fid = frechet_from_stats(real.mu, real.sigma, fake_stats.mu, fake_stats.sigma)
+    real_var = float(torch.trace(real.sigma))
+    return {
+        "fid": fid,
         "kid": kid_mean,
         "kid_std": kid_std,
+        **manifold,
+        "spread": float(torch.trace(fake_stats.sigma)) / real_var if real_var > 0 else None,
         "coverage": coverage_from_logits(logits, num_classes) if logits is not None and num_classes > 0 else None,
         "n_fake": fake_stats.count,
         "n_real": real.count,
+        "n_manifold": n_manifold if n_manifold > k else 0,
+        "real_split": real.split,
     }
-    return out
 
 
 def evaluate_generator(
@@ -142,7 +203,7 @@ def evaluate_generator(
     seed: int = 0,
     kid_subsets: int = 50,
 ) -> dict[str, Any]:
-    """{"fid", "kid", "kid_std", "coverage" (list or None), "n_fake", "n_real", "extractor", "seconds"}.
+    """compare()'s dict plus "extractor" and "seconds" for n samples of G.
 
     real_images: uint8/float (N, C, H, W) or precomputed `real_feature_stats(...)` (real features are
     extracted once either way). Deterministic for a given seed.
@@ -153,49 +214,3 @@ def evaluate_generator(
     out = compare(fake, real, logits, extractor.num_classes, kid_subsets=kid_subsets)
     out.update(extractor=extractor.name, seconds=round(time.perf_counter() - t0, 3))
     return out
-
-
-class LiveQuality:
-    """The trainer's quality gauge: real statistics once at construction, then cheap `measure(G)` calls.
-
-    Each measure uses the same fixed z (a smooth trend line, not sampling noise) and n_fake samples
-    (default 1000) with a light KID (10 subsets of 500). Its cost is dominated by G's forward pass on the
-    samples, about 2 training steps of a 32 px DCGAN at batch 64; `min_interval_seconds()` says how much
-    training time to let pass between calls to keep the overhead under a budget (5% by default).
-    """
-
-    def __init__(
-        self,
-        extractor: FeatureExtractor,
-        real_images: Tensor,
-        *,
-        n_fake: int = 1000,
-        max_real: int = 5000,
-        batch: int = 250,
-        seed: int = 0,
-        kid_subsets: int = 10,
-        kid_subset_size: int = 500,
-    ) -> None:
-        self.extractor = extractor
-        self.n_fake, self.batch, self.seed = n_fake, batch, seed
-        self.kid_subsets, self.kid_subset_size = kid_subsets, kid_subset_size
-        self.real = real_feature_stats(extractor, real_images, max_count=max_real, seed=seed)
-        self.last_seconds = 0.0
-
-    def min_interval_seconds(self, overhead: float = 0.05) -> float:
-        """Training seconds to wait between measures so they cost at most `overhead` of the time (0 before
-        the first measure: the first one sets the price)."""
-        if not 0 < overhead <= 1:
-            raise ValueError(f"overhead={overhead!r}: give a fraction in (0, 1], e.g. 0.05 for 5%")
-        return self.last_seconds / overhead
-
-    def measure(self, generator: nn.Module, labels: LabelSpec = None) -> dict[str, Any]:
-        """{"fid", "kid", "kid_std", "coverage", "n_fake", "n_real", "extractor", "seconds"} for G as it is now."""
-        t0 = time.perf_counter()
-        fake, logits = generated_features(
-            generator, self.extractor, self.n_fake, batch=self.batch, seed=self.seed, labels=labels
-        )
-        out = compare(fake, self.real, logits, self.extractor.num_classes, self.kid_subsets, self.kid_subset_size)
-        self.last_seconds = time.perf_counter() - t0
-        out.update(extractor=self.extractor.name, seconds=round(self.last_seconds, 3))
-        return out

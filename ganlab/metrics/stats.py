@@ -26,11 +26,13 @@ class FeatureStats:
     sigma: Tensor
     features: Tensor  # (N, F) float64 on the CPU
     count: int
+    split: str = ""  # which real images these are, e.g. "fashion-mnist test" (shown with every number)
 
     @classmethod
-    def of(cls, feats: Tensor) -> "FeatureStats":
+    def of(cls, feats: Tensor, split: str = "") -> "FeatureStats":
         f = _check_feats(feats, "features")
-        return cls(mu=f.mean(0), sigma=torch.cov(f.T).reshape(f.shape[1], f.shape[1]), features=f, count=f.shape[0])
+        return cls(mu=f.mean(0), sigma=torch.cov(f.T).reshape(f.shape[1], f.shape[1]), features=f, count=f.shape[0],
+                   split=split)
 
 
 def _check_feats(feats: Tensor, what: str) -> Tensor:

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from ganlab.metrics.alarm import mode_alarm
+
 Bounds = tuple[float, float, float, float]  # (x_min, x_max, y_min, y_max)
 # KL mixes q with a uniform grid at this weight first: a mode G misses costs a large but finite amount
 # (roughly 10-15 nats per unit of missed mass on a 64 x 64 grid) and KL(p || p) stays below epsilon.
@@ -99,3 +101,12 @@ def known_modes(distribution: str) -> np.ndarray | None:
         c = np.linspace(-0.8, 0.8, 5)
         return np.stack(np.meshgrid(c, c), -1).reshape(-1, 2)
     return None
+
+
+def collapse_alarm(points: np.ndarray, distribution: str, radius: float = 0.2) -> dict[str, str] | None:
+    """The image runs' collapse alarm for the Playground: {"kind", "message", "try"} when G covers under half of
+    the known modes of `distribution` (ring, grid), else None (also for distributions without known modes)."""
+    centres = known_modes(distribution)
+    if centres is None:
+        return None
+    return mode_alarm(modes_covered(points, centres, radius), len(centres))

@@ -26,6 +26,7 @@ def trainer_state(t: "Trainer") -> dict[str, Any]:
         "opt_g": t.opt_g.state_dict(), "opt_d": t.opt_d.state_dict(),
         "scaler_g": t.scaler_g.state_dict(), "scaler_d": t.scaler_d.state_dict(),
         "sampler": t.sampler.state_dict(), "rng": rng, "fixed_z": t.fixed_z,
+        "quality": t.ticks.state_dict(),  # the best live value so far and the collapse watch
     }
     if t.augment is not None:  # ADA's p, its running r_t and the augmentation's own random stream
         state["augment"] = t.augment.state_dict()
@@ -60,3 +61,4 @@ def restore_trainer(t: "Trainer", state: dict[str, Any]) -> None:
     t.elapsed = float(state.get("elapsed", 0.0))
     t.meter.restart(t.step)
     t.last_good_step = t.step
+    t.ticks.load_state_dict(state.get("quality"))

@@ -281,6 +281,11 @@ class Trainer:
             self.run_dir.prune_checkpoints(self.config.keep_checkpoints)
         self.last_good_step = self.step
 
+    def save_best(self) -> None:
+        """Checkpoint to checkpoints/best.pt (the live metric just improved); no-op without a run folder."""
+        if self.run_dir and all(torch.isfinite(p).all() for net in (self.G, self.D) for p in net.parameters()):
+            save_checkpoint(self.run_dir.checkpoints_dir / "best.pt", self.state_dict())
+
     def run(self, progress: ProgressFn | None = None, abort: AbortFn | None = None) -> None:
         """Train until the budget is spent or abort() returns True; always leaves a checkpoint."""
         while not self.finished:
