@@ -21,7 +21,7 @@ from ui import state
 SAVED = "cfg.__saved__"  # plain dict copy of the form: widget keys are dropped when their page is not shown
 WRITTEN = "cfg.__written__"  # what this session last wrote to disk
 FIELDS = list(TrainConfig.__dataclass_fields__)  # declaration order = form order
-FLOAT_FIELDS = {"epochs", "ema", "gp_lambda", "lr_g", "lr_d", "beta1", "beta2", "dropout"}
+FLOAT_FIELDS = {"epochs", "ema", "ema_rampup", "gp_lambda", "lr_g", "lr_d", "beta1", "beta2", "dropout"}
 
 
 def _disk() -> Any:

@@ -4,10 +4,12 @@ from ganlab.config.fields import ConfigError
 from ganlab.config.model import ARCHS, D_NORMS, DCGAN_SIZES, MAX_MLP_LAYERS, ModelConfig
 from ganlab.config.presets import (
     ARCH_RECIPES,
+    DATASET_RECIPES,
     LOSS_RECIPES,
     PRESETS,
     Preset,
     build_config,
+    dataset_recipe,
     get_preset,
     recipe,
 )
@@ -22,7 +24,7 @@ from ganlab.config.training import (
 )
 
 __all__ = [
-    "ARCHS", "ARCH_RECIPES", "ConfigError", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES",
-    "MAX_MLP_LAYERS", "ModelConfig", "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config",
-    "config_errors", "field_help", "get_preset", "recipe",
+    "ARCHS", "ARCH_RECIPES", "ConfigError", "DATASET_RECIPES", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES",
+    "LOSS_RECIPES", "MAX_MLP_LAYERS", "ModelConfig", "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config",
+    "config_errors", "dataset_recipe", "field_help", "get_preset", "recipe",
 ]
