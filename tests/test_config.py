@@ -6,7 +6,18 @@ import json
 
 import pytest
 
-from ganlab.config import LOSSES, PRESETS, ConfigError, ModelConfig, TrainConfig, build_config, recipe
+from ganlab.config import (
+    ARCH_RECIPES,
+    DATASET_RECIPES,
+    LOSS_RECIPES,
+    LOSSES,
+    PRESETS,
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    build_config,
+    recipe,
+)
 
 
 def test_config_roundtrip_through_json_is_identity() -> None:
@@ -84,8 +95,31 @@ def test_g_twice_per_d_step_is_expressible() -> None:
     assert build_config({}, preset="g-twice").g_steps == 2
 
 
-def test_default_config_is_the_recipe_of_its_own_arch_and_loss() -> None:
+def test_default_config_is_the_recipe_of_its_own_arch_loss_and_dataset() -> None:
     assert build_config({}) == TrainConfig() == TrainConfig(**recipe("dcgan", "bce"))
+    assert TrainConfig() == TrainConfig(**recipe("dcgan", "bce", "digits"))
+
+
+def test_arch_loss_and_dataset_recipes_set_disjoint_fields_so_the_order_of_choices_does_not_matter() -> None:
+    fields = [{k for r in kind.values() for k in r} for kind in (ARCH_RECIPES, LOSS_RECIPES, DATASET_RECIPES)]
+    assert not (fields[0] & fields[1] or fields[0] & fields[2] or fields[1] & fields[2])
+    assert set(TrainConfig.__dataclass_fields__) >= set().union(*fields)
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASET_RECIPES))
+def test_choosing_a_dataset_loads_its_recipe_unless_a_field_is_given(dataset: str) -> None:
+    config = build_config({"dataset": dataset})
+    assert config == TrainConfig(**recipe("dcgan", "bce", dataset))
+    assert build_config({"dataset": dataset, "batch_size": 24}).batch_size == 24  # an explicit choice wins
+    with_loss = build_config({"dataset": dataset, "loss": "wgan-gp"})
+    assert (with_loss.lr_d, with_loss.d_steps) == (1e-4, 5)  # the loss recipe still applies beside it
+    assert with_loss.img_size == config.img_size  # and leaves the dataset's size alone
+
+
+def test_a_base_config_keeps_its_size_unless_the_dataset_is_chosen() -> None:
+    base = TrainConfig(dataset="fashion-mnist", img_size=64, batch_size=32).to_dict()
+    assert (build_config({"epochs": 2}, base=base).img_size, build_config({"epochs": 2}, base=base).batch_size) == (64, 32)
+    assert build_config({"dataset": "digits"}, base=base).img_size == DATASET_RECIPES["digits"]["img_size"]
 
 
 @pytest.mark.parametrize("loss", LOSSES)

@@ -8,6 +8,7 @@ import re
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from ganlab.bench.reference import ExampleDiscriminator, ExampleGenerator
 from ganlab.config import DCGAN_SIZES, ConfigError, ModelConfig
@@ -211,6 +212,25 @@ def test_none_norm_discriminator_uses_conv_biases_and_no_norm_layers() -> None:
     assert not any(isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)) for m in d.modules())
 
 
+@pytest.mark.parametrize("arch", ARCHS)
+def test_spectral_norm_discriminator_has_unit_spectral_norm_layers_and_no_other_norm(arch: str) -> None:
+    torch.manual_seed(0)
+    d = build_discriminator(small(arch, 32, 3, d_norm="spectral")).train()
+    layers = [m for m in d.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert layers and all(parametrize.is_parametrized(m, "weight") for m in layers)
+    assert not any(isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm)) for m in d.modules())
+    x = torch.randn(4, 3, 32, 32)
+    for _ in range(30):  # power iterations converge on the top singular value
+        d(x)
+    for m in layers:
+        w = m.weight.detach().flatten(1)
+        assert torch.linalg.matrix_norm(w, ord=2) == pytest.approx(1.0, abs=0.05)
+    x2 = x.clone()
+    x2[0] = torch.randn(3, 32, 32)
+    d.eval()
+    torch.testing.assert_close(d(x)[1:], d(x2)[1:])  # per-sample scores: the joint real+fake pass is valid
+
+
 def test_upsample_generator_uses_transposed_conv_only_for_projection() -> None:
     g = build_generator(small("dcgan-upsample", 64))
     assert sum(isinstance(m, nn.ConvTranspose2d) for m in g.modules()) == 1
@@ -272,7 +292,7 @@ def test_nets_reject_wrong_input_shapes(arch: str) -> None:
 
 
 # ----------------------------------------------------------------- precision and memory format
-@pytest.mark.parametrize("d_norm", ["batch", "layer"])
+@pytest.mark.parametrize("d_norm", ["batch", "layer", "spectral"])
 @pytest.mark.parametrize("conditional", [False, True])
 @pytest.mark.parametrize("arch", ARCHS)
 def test_nets_train_step_under_bf16_autocast_is_finite(arch: str, conditional: bool, d_norm: str) -> None:

@@ -46,8 +46,9 @@ def test_fixed_noise_grid_is_identical_for_the_same_weights() -> None:
 @pytest.mark.parametrize(
     "changes",
     [dict(loss="bce", ema=0.9), dict(loss="wgan-gp", d_steps=2, beta1=0.0, beta2=0.9),
-     dict(loss="hinge", conditional=True, g_steps=2), dict(arch="mlp", loss="lsgan", mlp_hidden=(32, 32))],
-    ids=["bce-ema", "wgan-gp", "hinge-conditional", "mlp-lsgan"],
+     dict(loss="hinge", conditional=True, g_steps=2), dict(arch="mlp", loss="lsgan", mlp_hidden=(32, 32)),
+     dict(loss="hinge", d_norm="spectral", ema=0.999, ema_rampup=0.05)],
+    ids=["bce-ema", "wgan-gp", "hinge-conditional", "mlp-lsgan", "hinge-spectral-ema-rampup"],
 )
 def test_resume_continues_identical_losses(changes: dict) -> None:
     data = blobs_dataset()

@@ -200,3 +200,21 @@ def test_augmentation_and_start_from_widgets_reach_the_config(app_manager) -> No
     starts.set_value("fashion-dcgan").run()
     assert at.number_input(key="cfg.freeze_d")
     assert not at.button(key="train.start").disabled
+
+
+def test_choosing_a_dataset_loads_its_recipe_as_the_cli_does(app_manager) -> None:
+    from ganlab import data
+    from ganlab.cli import build_parser
+    from ganlab.cli.training import config_from_args
+    from ganlab.config import DATASET_RECIPES, TrainConfig
+
+    at = open_train()
+    names = [n for n in DATASET_RECIPES if n in data.list_datasets()]
+    for name in [*names[1:], names[0]]:  # away from the default and back
+        at.selectbox(key="cfg.dataset").set_value(name).run()
+        assert not at.exception, at.exception
+        form = {f: at.session_state[f"cfg.{f}"] for f in TrainConfig.__dataclass_fields__}
+        from_form = TrainConfig.from_dict(form)
+        from_cli = config_from_args(build_parser().parse_args(["train", "--dataset", name]))
+        assert from_form == from_cli, name
+        assert {k: getattr(from_form, k) for k in DATASET_RECIPES[name]} == DATASET_RECIPES[name]

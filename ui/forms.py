@@ -17,6 +17,7 @@ from ganlab.config import (
     LOSS_RECIPES,
     LOSSES,
     PRESETS,
+    dataset_recipe,
     field_help,
 )
 from ganlab.device import available_devices, resolve_device, supported_precisions
@@ -51,6 +52,11 @@ def _on_arch() -> None:
 
 def _on_loss() -> None:
     form_state.set_values(LOSS_RECIPES.get(st.session_state[state.form_key("loss")], {}))
+
+
+def _on_dataset() -> None:
+    """A built-in dataset loads its measured image size, widths, batch and EMA (ganlab.config.DATASET_RECIPES)."""
+    form_state.set_values(dataset_recipe(st.session_state[state.form_key("dataset")]))
 
 
 def _on_upload() -> None:
@@ -111,7 +117,7 @@ def normalise_data_fields() -> None:
 def dataset_section(errors: dict[str, str]) -> dict[str, Any]:
     """Dataset source, path or upload, subset, image size, channels, flips."""
     names = data.list_datasets()
-    name = st.selectbox("Dataset", names, key=_k("dataset"), help=_help("dataset"))
+    name = st.selectbox("Dataset", names, key=_k("dataset"), help=_help("dataset"), on_change=_on_dataset)
     info = data.dataset_info(name)
     st.caption(info["description"])
     if name == "zip":
@@ -191,6 +197,7 @@ def optimisation_section(errors: dict[str, str]) -> None:
     _number(c4, "G EMA decay (0 = off)", "ema", errors, 0.001, "%.4f")
     _number(c1, "Seed", "seed", errors, 1)
     _number(c2, "Max minutes (0 = no time limit)", "max_minutes", errors, 1.0, "%.1f")
+    _number(c3, "EMA ramp-up (0 = fixed warm-up)", "ema_rampup", errors, 0.01, "%.3f")
 
 
 def hardware_section(errors: dict[str, str]) -> None:

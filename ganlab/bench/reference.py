@@ -133,63 +133,96 @@ def _fast_context() -> contextlib.AbstractContextManager:
     return torch.autocast("cpu", dtype=torch.bfloat16)
 
 
+class _Batches:
+    """Endless batches from the example's DataLoader (a new shuffled pass when one ends)."""
+
+    def __init__(self, images: torch.Tensor, batch: int) -> None:
+        self.loader = make_loader(images, batch)
+        self.it = iter(self.loader)
+
+    def next(self) -> torch.Tensor:
+        try:
+            return next(self.it)[0]
+        except StopIteration:
+            self.it = iter(self.loader)
+            return next(self.it)[0]
+
+
+class DCGANReference:
+    """The example's DCGAN loop as a stepper: step() is one iteration on the next DataLoader batch."""
+
+    def __init__(self, images: torch.Tensor, *, generator: nn.Module | None = None,
+                 discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64, fast: bool = False) -> None:
+        self.loop = ExampleLoop(nc=images.shape[1], nz=nz, generator=generator, discriminator=discriminator,
+                                fast=fast)
+        self.batches = _Batches(images, batch)
+        self.images_per_step = batch
+
+    def step(self) -> None:
+        self.loop.step(self.batches.next())
+
+
+class WGANGPReference:
+    """A plain WGAN-GP loop as a stepper: step() is n_critic critic updates (autograd.grad penalty) and one G update,
+    fp32 with .item() every update (or with only bf16 autocast + channels_last added when fast)."""
+
+    def __init__(self, images: torch.Tensor, generator: nn.Module, critic: nn.Module, *, nz: int = 100,
+                 batch: int = 64, n_critic: int = 5, lam: float = 10.0, fast: bool = False) -> None:
+        if fast:
+            generator.to(memory_format=torch.channels_last)
+            critic.to(memory_format=torch.channels_last)
+        self.generator, self.critic, self.nz, self.n_critic, self.lam, self.fast = \
+            generator, critic, nz, n_critic, lam, fast
+        self.opt_d = torch.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.0, 0.9))
+        self.opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4, betas=(0.0, 0.9))
+        self.batches = _Batches(images, batch)
+        self.images_per_step = batch * n_critic
+
+    def step(self) -> None:
+        with _fast_context() if self.fast else contextlib.nullcontext():
+            for _ in range(self.n_critic):
+                real = self.batches.next()
+                if self.fast:
+                    real = real.contiguous(memory_format=torch.channels_last)
+                b = real.size(0)
+                self.opt_d.zero_grad()
+                fake = self.generator(torch.randn(b, self.nz)).detach()
+                eps = torch.rand(b, 1, 1, 1)
+                mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                grads = torch.autograd.grad(self.critic(mixed).float().sum(), mixed, create_graph=True)[0]
+                gp = ((grads.float().flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+                loss_d = self.critic(fake).float().mean() - self.critic(real).float().mean() + self.lam * gp
+                loss_d.backward()
+                self.opt_d.step()
+                _ = loss_d.item()
+            self.opt_g.zero_grad()
+            loss_g = -self.critic(self.generator(torch.randn(b, self.nz))).float().mean()
+            loss_g.backward()
+            self.opt_g.step()
+            _ = loss_g.item()
+
+
+def stepper_rate(stepper: DCGANReference | WGANGPReference, iters: int, warmup: int = 2) -> float:
+    """Images/s of `iters` steps after `warmup` untimed ones."""
+    for _ in range(warmup):
+        stepper.step()
+    start = time.perf_counter()
+    for _ in range(iters):
+        stepper.step()
+    return iters * stepper.images_per_step / (time.perf_counter() - start)
+
+
 def baseline_dcgan_rate(images: torch.Tensor, iters: int, *, generator: nn.Module | None = None,
                         discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64,
                         fast: bool = False) -> float:
     """Images/s of the example's loop over a DataLoader (two warm-up iterations first)."""
-    loop = ExampleLoop(nc=images.shape[1], nz=nz, generator=generator, discriminator=discriminator, fast=fast)
-    loader = make_loader(images, batch)
-    done, start = -2, 0.0
-    while done < iters:
-        for (real,) in loader:
-            if done == 0:
-                start = time.perf_counter()
-            loop.step(real)
-            done += 1
-            if done >= iters:
-                break
-    return iters * batch / (time.perf_counter() - start)
+    return stepper_rate(DCGANReference(images, generator=generator, discriminator=discriminator, nz=nz, batch=batch,
+                                       fast=fast), iters)
 
 
 def baseline_wgangp_rate(images: torch.Tensor, iters: int, generator: nn.Module, critic: nn.Module, *,
                          nz: int = 100, batch: int = 64, n_critic: int = 5, lam: float = 10.0,
                          fast: bool = False) -> float:
     """Images/s (real images through the critic) of a plain WGAN-GP loop: fp32, .item() every step."""
-    if fast:
-        generator.to(memory_format=torch.channels_last)
-        critic.to(memory_format=torch.channels_last)
-    opt_d = torch.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.0, 0.9))
-    opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4, betas=(0.0, 0.9))
-    loader = make_loader(images, batch)
-    done, start, critic_steps = -1, 0.0, 0
-    while done < iters:
-        for (real,) in loader:
-            if done == 0 and critic_steps == 0:
-                start = time.perf_counter()
-            if fast:
-                real = real.contiguous(memory_format=torch.channels_last)
-            with _fast_context() if fast else contextlib.nullcontext():
-                b = real.size(0)
-                opt_d.zero_grad()
-                fake = generator(torch.randn(b, nz)).detach()
-                eps = torch.rand(b, 1, 1, 1)
-                mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-                grads = torch.autograd.grad(critic(mixed).float().sum(), mixed, create_graph=True)[0]
-                gp = ((grads.float().flatten(1).norm(2, dim=1) - 1) ** 2).mean()
-                loss_d = critic(fake).float().mean() - critic(real).float().mean() + lam * gp
-                loss_d.backward()
-                opt_d.step()
-                _ = loss_d.item()
-                critic_steps += 1
-                if critic_steps < n_critic:
-                    continue
-                critic_steps = 0
-                opt_g.zero_grad()
-                loss_g = -critic(generator(torch.randn(b, nz))).float().mean()
-                loss_g.backward()
-                opt_g.step()
-                _ = loss_g.item()
-            done += 1
-            if done >= iters:
-                break
-    return iters * batch * n_critic / (time.perf_counter() - start)
+    return stepper_rate(WGANGPReference(images, generator, critic, nz=nz, batch=batch, n_critic=n_critic, lam=lam,
+                                        fast=fast), iters, warmup=1)

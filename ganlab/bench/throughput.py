@@ -1,7 +1,9 @@
 """`python -m ganlab bench`: images/s of GAN Lab's trainer vs the plain reference loops, explorer and GIF latency.
 
 Each reference loop is also run with only bf16 autocast + channels_last added (on CPUs with fast bf16), so
-the table separates what the hardware's bf16 kernels give from what the trainer adds.
+the table separates what the hardware's bf16 kernels give from what the trainer adds. The loops of one config
+are built once and measured in turns (a few seconds each, several rounds), so load from elsewhere on the
+machine hits each of them alike; the table gives the median and the range over the rounds.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
-from ganlab.bench.reference import baseline_dcgan_rate, baseline_wgangp_rate
-from ganlab.config import TrainConfig
+from ganlab.bench.reference import DCGANReference, WGANGPReference
+from ganlab.config import TrainConfig, build_config
 from ganlab.data import ImageDataset
 from ganlab.device import cpu_has_fast_bf16, set_threads
 from ganlab.nets import build_discriminator, build_generator
@@ -28,22 +31,56 @@ def synthetic(n: int, channels: int, size: int, seed: int = 0) -> ImageDataset:
     return ImageDataset(images=images, labels=None, class_names=(), name="synthetic")
 
 
-def median_rate(measure: Callable[[], float], repeats: int) -> float:
-    return statistics.median(measure() for _ in range(repeats))
+class TrainerStepper:
+    """GAN Lab's trainer as a stepper (one train_step per step), its ticks quiet except the logging one."""
+
+    def __init__(self, config: TrainConfig, data: ImageDataset) -> None:
+        self.trainer = Trainer(config.replace(max_steps=10**9, log_every=50, sample_every=10**9,
+                                              checkpoint_every=10**9, quality_every=0), None, dataset=data)
+        self.images_per_step = config.batch_size * config.d_steps
+
+    def step(self) -> None:
+        self.trainer.train_step()
+
+    def sync(self) -> None:
+        self.trainer.log_record()  # the one host sync the trainer does at a logging tick
 
 
-def trainer_rate(config: TrainConfig, data: ImageDataset, iters: int) -> float:
-    """Images/s (real images through D) of ganlab's trainer, after two warm-up iterations."""
-    trainer = Trainer(config.replace(max_steps=10**9, log_every=50, sample_every=10**9, checkpoint_every=10**9),
-                      None, dataset=data)
-    for _ in range(2):
-        trainer.train_step()
-    trainer.log_record()
-    start = time.perf_counter()
-    for _ in range(iters):
-        trainer.train_step()
-    trainer.log_record()  # the one host sync the trainer does at a logging tick
-    return iters * config.batch_size * config.d_steps / (time.perf_counter() - start)
+def timed_rate(stepper: Any, seconds: float, min_steps: int = 2) -> float:
+    """Images/s of whole steps over at least `seconds` (and at least min_steps steps)."""
+    start, steps = time.perf_counter(), 0
+    while steps < min_steps or time.perf_counter() - start < seconds:
+        stepper.step()
+        steps += 1
+    if hasattr(stepper, "sync"):
+        stepper.sync()
+    return steps * stepper.images_per_step / (time.perf_counter() - start)
+
+
+def race(steppers: dict[str, Any], seconds: float, repeats: int, warmup: int = 2) -> dict[str, list[float]]:
+    """Rates of each stepper over `repeats` rounds; in every round each one runs `seconds` in turn (the order
+    rotates), so a burst of load from elsewhere falls on all of them rather than on one."""
+    for stepper in steppers.values():
+        for _ in range(warmup):
+            stepper.step()
+    rates: dict[str, list[float]] = {name: [] for name in steppers}
+    names = list(steppers)
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            rates[name].append(timed_rate(steppers[name], seconds))
+    return rates
+
+
+def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
+    """median (min–max) of the values."""
+    med = statistics.median(values)
+    return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})" if len(values) > 1 \
+        else fmt.format(med)
+
+
+def paired_ratio(ours: list[float], theirs: list[float]) -> str:
+    """Median (min–max) of the per-round ratios: each round measured both within seconds of each other."""
+    return spread([a / b for a, b in zip(ours, theirs)], "{:.2f}×")
 
 
 def polled_share(config: TrainConfig, seconds: float) -> float:
@@ -130,50 +167,52 @@ class _Lines(list):
         return self
 
 
-def run_bench(iters: int = 8, repeats: int = 3, poll_seconds: float = 20.0, quick: bool = False,
-              emit: Callable[[str], None] | None = None) -> list[str]:
-    """Run every measurement; lines are emitted as they come and returned (tests use quick=True)."""
-    threads = set_threads(0)
+def run_bench(seconds: float = 3.0, repeats: int = 5, poll_seconds: float = 20.0, quick: bool = False,
+              threads: int = 0, emit: Callable[[str], None] | None = None) -> list[str]:
+    """Run every measurement; lines (a markdown table, then latencies) are emitted as they come and returned."""
+    threads = set_threads(threads)
     lines = _Lines(emit)
-    lines += [f"machine: {machine_description()}", f"threads: {threads}", ""]
-    header = (f"{'config':34} {'baseline img/s':>15} {'+bf16/CL img/s':>15} {'ganlab img/s':>13} {'ratio':>7} "
-              f"{'vs +bf16/CL':>11}")
-    lines += [header, "-" * len(header)]
-    defaults = TrainConfig(device="auto", precision="auto")
+    lines += [f"machine: {machine_description()}", f"threads: {threads}; {repeats} rounds of {seconds:g} s per loop, "
+              "the loops of a config taking turns in one process; median (min–max) over the rounds", ""]
+    fast_loop = cpu_has_fast_bf16()  # the reference loops run on the CPU; without fast bf16 there is no such column
+    lines += ["| config | baseline img/s | +bf16/CL img/s | GAN Lab img/s | GAN Lab / baseline | GAN Lab / +bf16/CL |",
+              "|---|---:|---:|---:|---:|---:|"]
+    defaults = TrainConfig(device="auto", precision="auto", threads=threads)
+    same = dict(batch_size=64, ema=0.0, g_channels=64, d_channels=64)  # the reference loops' networks and batch
     cases = [
-        ("DCGAN 64px RGB, batch 64", 64, 3, "bce"),
-        ("DCGAN 28px grey (Fashion-MNIST)", 28, 1, "bce"),
-        ("WGAN-GP 28px grey, 5 critic steps", 28, 1, "wgan-gp"),
+        ("DCGAN 64 px RGB, batch 64", defaults.replace(img_size=64, channels=3, **same)),
+        ("DCGAN 28 px grey (Fashion-MNIST)", defaults.replace(img_size=28, channels=1, **same)),
+        ("WGAN-GP 28 px grey, 5 critic steps", defaults.replace(img_size=28, channels=1, loss="wgan-gp", d_steps=5,
+                                                                **same)),
+        # What Start trains on Fashion-MNIST (its dataset recipe, EMA included) vs the same loop on the same nets.
+        ("Fashion-MNIST default recipe", build_config({"dataset": "fashion-mnist", "channels": 1, "threads": threads})),
     ]
     if quick:
         cases = cases[1:2]
-    fast_loop = cpu_has_fast_bf16()  # the reference loops run on the CPU; without fast bf16 there is no such row
-    for label, size, channels, loss in cases:
+    for label, config in cases:
+        size, channels = config.img_size, config.channels
         data = synthetic(512 if quick else 4096, channels, size)
-        config = defaults.replace(img_size=size, channels=channels, batch_size=64, loss=loss,
-                                  d_steps=5 if loss == "wgan-gp" else 1)
         mc = config.replace(precision="fp32").model_config(channels=channels)
+        torch.manual_seed(0)
 
-        def reference(fast: bool, loss: str = loss, size: int = size, data=data, mc=mc) -> float:
-            # defaults bind this iteration's case (the closure is only called within the iteration anyway)
-            if loss == "wgan-gp":
-                torch.manual_seed(0)
-                return median_rate(lambda: baseline_wgangp_rate(
-                    data.images, max(1, iters // 4), build_generator(mc), build_discriminator(mc), fast=fast), repeats)
-            if size == 64:
-                return median_rate(lambda: baseline_dcgan_rate(data.images, iters, fast=fast), repeats)
-            return median_rate(lambda: baseline_dcgan_rate(
-                data.images, iters, generator=build_generator(mc), discriminator=build_discriminator(mc), fast=fast),
-                repeats)
+        def reference(fast: bool, config: TrainConfig = config, data=data, mc=mc) -> Any:
+            if config.loss == "wgan-gp":
+                return WGANGPReference(data.images, build_generator(mc), build_discriminator(mc), fast=fast,
+                                       batch=config.batch_size, n_critic=config.d_steps)
+            if mc.img_size == 64 and mc.g_channels == mc.d_channels == 64:  # the example's own 64 px networks
+                return DCGANReference(data.images, fast=fast, batch=config.batch_size)
+            return DCGANReference(data.images, generator=build_generator(mc), discriminator=build_discriminator(mc),
+                                  fast=fast, batch=config.batch_size)
 
-        base = reference(False)
-        # The same loop with only bf16 autocast + channels_last added: what this CPU's bf16 kernels give alone.
-        fast = reference(True) if fast_loop else None
-        ours_iters = iters if loss != "wgan-gp" else max(1, iters // 4)
-        ours = median_rate(lambda config=config, data=data, n=ours_iters: trainer_rate(config, data, n), repeats)
-        fast_cols = f"{fast:15.1f}" if fast else f"{'n/a':>15}"
-        vs_fast = f"{ours / fast:10.2f}x" if fast else f"{'n/a':>11}"
-        lines.append(f"{label:34} {base:15.1f} {fast_cols} {ours:13.1f} {ours / base:6.2f}x {vs_fast}")
+        steppers = {"base": reference(False)}
+        if fast_loop:  # the same loop with only bf16 autocast + channels_last: what this CPU's bf16 kernels give
+            steppers["fast"] = reference(True)
+        steppers["ours"] = TrainerStepper(config, data)
+        rates = race(steppers, seconds, repeats)
+        fast = rates.get("fast")
+        lines.append(f"| {label} | {spread(rates['base'])} | {spread(fast) if fast else 'n/a'} | "
+                     f"{spread(rates['ours'])} | {paired_ratio(rates['ours'], rates['base'])} | "
+                     f"{paired_ratio(rates['ours'], fast) if fast else 'n/a'} |")
     one, grid = explorer_latency()
     lines += ["", f"explorer frame (64px, 1 image): {one:.1f} ms", f"explorer grid (64px, 16 images): {grid:.1f} ms"]
     lines.append(f"GIF export (120 frames, 64px): {gif_seconds():.2f} s")

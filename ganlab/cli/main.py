@@ -54,11 +54,29 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _numbers(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"--minutes {text!r}: give comma-separated numbers, e.g. 1,2,5") from None
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from ganlab.bench import run_bench
 
-    run_bench(iters=args.iters, repeats=args.repeats, poll_seconds=args.poll_seconds, quick=args.quick,
-              emit=lambda line: print(line, flush=True))
+    if args.quality:
+        from ganlab.bench.quality import run_quality_bench
+
+        recipes = [r for r in args.recipes.split(",") if r.strip()]
+        lines = run_quality_bench(recipes, _numbers(args.minutes), dataset=args.dataset, samples=args.samples,
+                                  slice_s=args.slice, threads=args.threads, seed=args.seed, clock=args.clock,
+                                  emit=lambda line: print(line, flush=True))
+        if args.out:
+            Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return 0
+
+    run_bench(seconds=args.seconds, repeats=args.repeats, poll_seconds=args.poll_seconds, quick=args.quick,
+              threads=args.threads, emit=lambda line: print(line, flush=True))
     return 0
 
 
@@ -87,11 +105,28 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--port", type=int, default=8501)
     token.set_defaults(func=cmd_token)
 
-    bench = sub.add_parser("bench", help="measure training img/s vs the reference loops, explorer and GIF speed")
-    bench.add_argument("--iters", type=int, default=8, help="timed iterations per repeat")
-    bench.add_argument("--repeats", type=int, default=3, help="repeats per figure (the median is printed)")
+    bench = sub.add_parser("bench", help="measure training img/s vs the reference loops, explorer and GIF speed; --quality: FID vs minutes")
+    bench.add_argument("--seconds", type=float, default=3.0, help="seconds per loop and round")
+    bench.add_argument("--repeats", type=int, default=5,
+                       help="rounds per config, the loops taking turns (median and range are printed)")
+    bench.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all this process may use)")
     bench.add_argument("--poll-seconds", type=float, default=20.0, help="seconds per polling measurement (0 = skip)")
     bench.add_argument("--quick", action="store_true", help="one small case only (smoke test)")
+    quality = bench.add_argument_group("quality vs minutes (--quality)")
+    quality.add_argument("--quality", action="store_true",
+                         help="FID/KID after fixed minutes of training, the recipes interleaved in one process")
+    quality.add_argument("--recipes", default="baseline,default",
+                         help="comma-separated: baseline (the pre-issue-16 CLI default), default, preset names; "
+                              "each may add +field=value overrides")
+    quality.add_argument("--minutes", default="1,2,5,10,15", help="marks in minutes of each recipe's own training")
+    quality.add_argument("--dataset", default="fashion-mnist", help="a dataset with a feature extractor")
+    quality.add_argument("--samples", type=int, default=10_000, help="generated images per FID/KID")
+    quality.add_argument("--slice", type=float, default=5.0, help="seconds of training per turn")
+    quality.add_argument("--seed", type=int, default=0)
+    quality.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                         help="what a minute is: wall clock, or this process's CPU time (fairer on a shared machine; "
+                              "with --threads 1, one core's minutes)")
+    quality.add_argument("--out", help="also write the markdown report to this file")
     bench.set_defaults(func=cmd_bench)
     return parser
 

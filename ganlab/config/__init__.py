@@ -4,10 +4,12 @@ from ganlab.config.fields import ConfigError
 from ganlab.config.model import ARCHS, D_NORMS, DCGAN_SIZES, MAX_MLP_LAYERS, ModelConfig
 from ganlab.config.presets import (
     ARCH_RECIPES,
+    DATASET_RECIPES,
     LOSS_RECIPES,
     PRESETS,
     Preset,
     build_config,
+    dataset_recipe,
     get_preset,
     recipe,
 )
@@ -25,7 +27,8 @@ from ganlab.config.training import (
 )
 
 __all__ = [
-    "ARCHS", "AUGMENTS", "AUGMENT_PARTS", "DEFAULT_AUGMENT_PARTS", "ARCH_RECIPES", "ConfigError", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES",
-    "MAX_MLP_LAYERS", "ModelConfig", "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config",
-    "config_errors", "field_help", "get_preset", "recipe",
+    "ARCHS", "AUGMENTS", "AUGMENT_PARTS", "ARCH_RECIPES", "ConfigError", "DATASET_RECIPES", "DCGAN_SIZES",
+    "DEFAULT_AUGMENT_PARTS", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES", "MAX_MLP_LAYERS", "ModelConfig",
+    "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config", "config_errors", "dataset_recipe", "field_help",
+    "get_preset", "recipe",
 ]

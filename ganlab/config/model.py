@@ -17,7 +17,7 @@ from ganlab.config.fields import (
 
 ARCHS = ("mlp", "dcgan", "dcgan-upsample")
 DCGAN_SIZES = (16, 28, 32, 48, 64, 96, 128)
-D_NORMS = ("auto", "batch", "layer", "none")
+D_NORMS = ("auto", "batch", "layer", "none", "spectral")
 MAX_MLP_LAYERS = 16  # hidden layers of an MLP generator; deeper plain MLPs do not train as GANs anyway
 
 
@@ -42,7 +42,7 @@ class ModelConfig:
     d_channels: int = option(64, "DCGAN discriminator width (channels of the first stage)")
     mlp_hidden: tuple[int, ...] = option((256, 512, 1024), "MLP generator hidden sizes (D uses them reversed)")
     dropout: float = option(0.3, "MLP discriminator dropout")
-    d_norm: str = option("batch", "batch | layer | none (resolved; 'auto' lives only in TrainConfig)")
+    d_norm: str = option("batch", "batch | layer | none | spectral (resolved; 'auto' lives only in TrainConfig)")
     num_classes: int = option(0, "> 0 makes G and D class-conditional")
 
     def __post_init__(self) -> None:

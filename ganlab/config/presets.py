@@ -8,11 +8,12 @@ from typing import Any
 from ganlab.config.fields import ConfigError
 from ganlab.config.training import LOSSES, TrainConfig
 
-# Choosing an architecture or a loss loads the settings known to work for it; every other field keeps its value.
+# Choosing an architecture, a loss or a dataset loads the settings known to work for it; every other field keeps
+# its value. The three kinds set disjoint fields, so the order of the choices never matters (form == CLI).
 ARCH_RECIPES: dict[str, dict[str, Any]] = {
     "mlp": dict(mlp_hidden=(256, 512, 1024), dropout=0.3),
-    "dcgan": dict(g_channels=64, d_channels=64),
-    "dcgan-upsample": dict(g_channels=64, d_channels=64),
+    "dcgan": {},  # its widths come with the dataset (DATASET_RECIPES)
+    "dcgan-upsample": {},
 }
 LOSS_RECIPES: dict[str, dict[str, Any]] = {
     "bce": dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, d_steps=1, g_steps=1),
@@ -23,11 +24,28 @@ LOSS_RECIPES: dict[str, dict[str, Any]] = {
     "wgan-gp": dict(lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, d_steps=5, g_steps=1, gp_lambda=10.0),
 }
 assert set(LOSS_RECIPES) == set(LOSSES)
+# Per built-in dataset: image size, DCGAN widths, batch and the averaged G, measured with
+# `python -m ganlab bench --quality` (docs/recipes.md). Folders and zips keep whatever the form holds.
+DATASET_RECIPES: dict[str, dict[str, Any]] = {
+    "digits": dict(img_size=32, g_channels=64, d_channels=64, batch_size=64, ema=0.0, ema_rampup=0.0),
+}
+_ARCH_FIELDS = {k for r in ARCH_RECIPES.values() for k in r}
+_LOSS_FIELDS = {k for r in LOSS_RECIPES.values() for k in r}
+_DATASET_FIELDS = {k for r in DATASET_RECIPES.values() for k in r}
+assert not (_ARCH_FIELDS & _LOSS_FIELDS or _ARCH_FIELDS & _DATASET_FIELDS or _LOSS_FIELDS & _DATASET_FIELDS)
 
 
-def recipe(arch: str, loss: str) -> dict[str, Any]:
-    """The field values the form loads when arch and loss are chosen (the CLI applies the same)."""
-    return {"arch": arch, "loss": loss, **ARCH_RECIPES.get(arch, {}), **LOSS_RECIPES.get(loss, {})}
+def dataset_recipe(dataset: str) -> dict[str, Any]:
+    """The field values the form loads when a dataset is chosen ({} for folders, zips and unknown names)."""
+    return dict(DATASET_RECIPES.get(dataset, {}))
+
+
+def recipe(arch: str, loss: str, dataset: str | None = None) -> dict[str, Any]:
+    """The field values the form loads when arch and loss (and a dataset) are chosen; the CLI applies the same."""
+    values = {"arch": arch, "loss": loss, **ARCH_RECIPES.get(arch, {}), **LOSS_RECIPES.get(loss, {})}
+    if dataset is not None:
+        values.update(dataset=dataset, **dataset_recipe(dataset))
+    return values
 
 
 @dataclass(frozen=True)
@@ -88,17 +106,21 @@ def get_preset(name: str) -> Preset:
 
 def build_config(choices: dict[str, Any], *, preset: str | None = None,
                  base: dict[str, Any] | None = None) -> TrainConfig:
-    """The config a user's explicit choices mean: defaults < base < recipe of arch x loss < preset < choices.
+    """The config a user's explicit choices mean: defaults < base < recipes of arch x loss and of the dataset
+    < preset < choices.
 
-    base is a whole config (e.g. a config.json) whose values the recipe must not override; the recipe fills
-    in what the chosen architecture and loss need, exactly as choosing them on the Train form does.
+    base is a whole config (e.g. a config.json) whose values the recipes must not override; the recipes fill
+    in what the chosen architecture, loss and dataset need, exactly as choosing them on the Train form does.
     """
     values: dict[str, Any] = dict(base or {})
     preset_values = get_preset(preset).values if preset else {}
     arch = choices.get("arch", preset_values.get("arch", values.get("arch", TrainConfig.arch)))
     loss = choices.get("loss", preset_values.get("loss", values.get("loss", TrainConfig.loss)))
+    dataset = choices.get("dataset", preset_values.get("dataset", values.get("dataset", TrainConfig.dataset)))
     if base is None or "arch" in choices or "loss" in choices or preset:
         values.update(recipe(str(arch), str(loss)))
+    if base is None or "dataset" in choices or "dataset" in preset_values:
+        values.update(dataset_recipe(str(dataset)))
     values.update(preset_values)
     values.update(choices)
     return TrainConfig.from_dict({k: list(v) if isinstance(v, tuple) else v for k, v in values.items()})

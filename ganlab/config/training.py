@@ -55,7 +55,8 @@ class TrainConfig:
     d_channels: int = option(64, 'DCGAN discriminator width (channels of the first stage)')
     mlp_hidden: tuple[int, ...] = option((256, 512, 1024), 'MLP generator hidden sizes (D uses them reversed)')
     dropout: float = option(0.3, 'MLP discriminator dropout')
-    d_norm: str = option("auto", 'auto = layer for wgan-gp, none for mlp, else batch')
+    d_norm: str = option("auto", 'auto = layer for wgan-gp, none for mlp, else batch; spectral = spectral '
+                                    'normalisation of every D layer (Miyato et al.)')
     # --- objective
     loss: str = option("bce", 'bce (non-saturating) | wgan-gp | lsgan | hinge')
     gp_lambda: float = option(10.0, 'gradient-penalty weight for wgan-gp')
@@ -85,6 +86,8 @@ class TrainConfig:
     max_minutes: float = option(0.0, '> 0 also stops after this many minutes of training (the time of the steps '
                                      'themselves: pauses, data loading, grids and quality estimates not counted)')
     ema: float = option(0.0, '> 0 keeps an exponential moving average of G with this decay (e.g. 0.999)')
+    ema_rampup: float = option(0.0, "> 0: the EMA's half-life is at most this share of the G updates so far "
+                                    "(StyleGAN's ema_rampup, e.g. 0.05); 0 = the fixed warm-up (1+n)/(10+n)")
     seed: int = option(0, 'seed of every random stream of the run')
     # --- hardware
     device: str = option("auto", 'auto = cuda > mps > cpu')
@@ -122,6 +125,7 @@ class TrainConfig:
             raise ConfigError(f"epochs={self.epochs}, max_steps={self.max_steps} and max_minutes={self.max_minutes}: "
                               "set one of them > 0", field="max_steps")
         check_float_range("ema", self.ema, 0.0, 0.99999)
+        check_float_range("ema_rampup", self.ema_rampup, 0.0, 1.0)
         check_float_range("gp_lambda", self.gp_lambda, 0.0, 1e4)
         check_int_range("d_steps", self.d_steps, 1, 100)
         check_int_range("g_steps", self.g_steps, 1, 100)

@@ -9,6 +9,7 @@ from ganlab.config import ConfigError, ModelConfig, TrainConfig
 from ganlab.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlab.nets.init import count_parameters, init_weights
 from ganlab.nets.mlp import MLPDiscriminator, MLPGenerator
+from ganlab.nets.spectral import apply_spectral_norm
 
 
 def _img_shape(mc: ModelConfig) -> tuple[int, int, int]:
@@ -30,12 +31,14 @@ def _make_generator(mc: ModelConfig) -> nn.Module:
 
 
 def _make_discriminator(mc: ModelConfig) -> nn.Module:
+    # Spectral normalisation wraps the layers of a D without any other norm (see build_discriminator).
+    norm = "none" if mc.d_norm == "spectral" else mc.d_norm
     if mc.arch == "mlp":
         # D mirrors G: the hidden sizes reversed (1024, 512, 256 for the classic recipe).
         hidden = tuple(reversed(mc.mlp_hidden))
-        return MLPDiscriminator(_img_shape(mc), hidden, mc.dropout, num_classes=mc.num_classes, norm=mc.d_norm)
+        return MLPDiscriminator(_img_shape(mc), hidden, mc.dropout, num_classes=mc.num_classes, norm=norm)
     if mc.arch in ("dcgan", "dcgan-upsample"):
-        return DCGANDiscriminator(mc.img_size, mc.img_channels, base_channels=mc.d_channels, norm=mc.d_norm,
+        return DCGANDiscriminator(mc.img_size, mc.img_channels, base_channels=mc.d_channels, norm=norm,
                                   num_classes=mc.num_classes)
     raise ValueError(f"arch={mc.arch!r} is not allowed; choose one of: mlp, dcgan, dcgan-upsample")
 
@@ -74,8 +77,8 @@ def build_generator(mc: ModelConfig) -> nn.Module:
 
 
 def build_discriminator(mc: ModelConfig) -> nn.Module:
-    """D (critic) for mc.arch; mc.d_norm picks batch / per-sample layer / no normalisation."""
+    """D (critic) for mc.arch; mc.d_norm picks batch / per-sample layer / spectral / no normalisation."""
     _check_count(mc, "discriminator", _make_discriminator)
     d = _make_discriminator(mc)
     init_weights(d)
-    return d
+    return apply_spectral_norm(d) if mc.d_norm == "spectral" else d

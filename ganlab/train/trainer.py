@@ -179,7 +179,7 @@ class Trainer:
         self._d_grad(True)
         self.g_updates += 1
         if self.G_ema is not None:
-            update_ema(self.G_ema, self.G, self.config.ema, self.g_updates)
+            update_ema(self.G_ema, self.G, self.config.ema, self.g_updates, self.config.ema_rampup)
             self._ema_calibrated = False
         self.meter.add({"loss_g": loss})
 
