@@ -81,8 +81,10 @@ def test_quality_bench_runs_recipes_to_each_mark_and_prints_markdown_tables() ->
     text = "\n".join(lines)
     assert "taking turns in 0.05 s slices" in text and "own training time" in text
     rows = [line for line in lines if line.startswith("| baseline") or line.startswith("| default")]
-    per_mark = [r for r in rows if r.count("|") == 8]
+    per_mark = [r for r in rows if r.count("|") == 10]
     assert len(per_mark) == 4  # two recipes x two marks
+    assert "FD random-conv-v1" in text  # the dataset-agnostic metric beside the classifier's FID
+    assert all(float(r.split("|")[7]) >= 0 for r in per_mark)
     for recipe in ("baseline", "default"):
         steps = [int(r.split("|")[3]) for r in per_mark if r.startswith(f"| {recipe}")]
         assert len(steps) == 2 and 0 < steps[0] <= steps[1]

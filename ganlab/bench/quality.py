@@ -20,7 +20,7 @@ import torch
 from ganlab.config import PRESETS, ConfigError, TrainConfig, build_config
 from ganlab.data import DataRequest, dataset_info, open_dataset
 from ganlab.device import set_threads
-from ganlab.metrics import evaluate_generator, get_extractor, real_feature_stats
+from ganlab.metrics import evaluate_generator, extractor_by_name, get_extractor, real_feature_stats
 from ganlab.runs.export import machine_description
 from ganlab.train.events import DivergedError
 from ganlab.train.trainer import Trainer
@@ -30,6 +30,7 @@ DEFAULT_MINUTES = (1.0, 2.0, 5.0, 10.0, 15.0)
 # --threads 1 the CPU-minutes one core spends, which time slices taken by other programs do not inflate).
 CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 DEFAULT_RECIPES = ("baseline", "default")
+GENERIC = "random-conv-v1"  # the dataset-agnostic extractor: a second opinion beside the dataset's classifier
 # The yardstick of issue 16, frozen: what `python -m ganlab train --dataset fashion-mnist --img-size 28` built
 # before the recipes were measured (28 px, batch 64, Adam 2e-4 (0.5, 0.999), widths 64, no EMA).
 BASELINE: dict[str, Any] = dict(
@@ -156,25 +157,30 @@ def run_quality_bench(recipes: Sequence[str] = DEFAULT_RECIPES, minutes: Sequenc
         extractor = get_extractor(dataset, channels, config.img_size)
         if extractor is None:
             raise ValueError(f"dataset={dataset!r} has no feature extractor, so no FID can be measured for it")
+        generic = extractor_by_name(GENERIC, channels, config.img_size)
         if (config.img_size, channels) not in real_cache:
             images, against = _real_images(dataset, config.img_size, channels)
-            real_cache[(config.img_size, channels)] = real_feature_stats(extractor, images, max_count=10_000)
-        extractors[name] = (extractor, real_cache[(config.img_size, channels)])
+            real_cache[(config.img_size, channels)] = (real_feature_stats(extractor, images, max_count=10_000),
+                                                       real_feature_stats(generic, images, max_count=10_000))
+        own_real, generic_real = real_cache[(config.img_size, channels)]
+        extractors[name] = (extractor, own_real, generic, generic_real)
         contenders.append(Contender(name, trainer))
     say(f"racing {', '.join(recipes)} to {', '.join(f'{m:g}' for m in minutes)} minutes of own training each "
         f"({slice_s:g} s turns)")
 
     def on_mark(c: Contender, mark_s: float) -> None:
-        extractor, real = extractors[c.name]
+        extractor, real, generic, generic_real = extractors[c.name]
         metrics = evaluate(c.trainer, extractor, real, samples)
+        second = evaluate(c.trainer, generic, generic_real, samples)
         cfg = c.trainer.config
         images = c.trainer.step * cfg.batch_size * cfg.d_steps
         row = {"recipe": c.name, "minutes": mark_s / 60, "own_s": c.own, "steps": c.trainer.step,
                "img_s": images / max(c.own, 1e-9), "fid": metrics["fid"], "kid": metrics["kid"],
-               "coverage": metrics["coverage"], "eval_s": metrics["seconds"]}
+               "coverage": metrics["coverage"], "eval_s": metrics["seconds"] + second["seconds"],
+               "extractor": extractor.name, "fd_generic": second["fid"], "kid_generic": second["kid"]}
         c.results.append(row)
         say(f"  {c.name} at {row['minutes']:g} min: step {row['steps']}, {row['img_s']:.0f} img/s, "
-            f"FID {row['fid']:.2f}, KID {row['kid']:.4f} (evaluated in {row['eval_s']:.0f} s, off the clock)")
+            f"FID {row['fid']:.2f}, KID {row['kid']:.4f}, FD {GENERIC} {row['fd_generic']:.3f} (evaluated in {row['eval_s']:.0f} s, off the clock)")
 
     interleave(contenders, [m * 60 for m in minutes], slice_s, on_mark, clock=CLOCKS[clock])
     lines = report(contenders, configs, minutes, dataset=dataset, samples=samples, slice_s=slice_s,
@@ -185,6 +191,11 @@ def run_quality_bench(recipes: Sequence[str] = DEFAULT_RECIPES, minutes: Sequenc
 
 
 _CLOCK_WORDS = {"wall": "wall-clock minutes", "cpu": "CPU minutes of this process"}
+
+
+def _extractor_name(contenders: Sequence[Contender]) -> str:
+    names = {r["extractor"] for c in contenders for r in c.results}
+    return ", ".join(sorted(names)) or "none"
 
 
 def _coverage_cell(coverage: list[float] | None) -> str:
@@ -198,7 +209,8 @@ def report(contenders: Sequence[Contender], configs: dict[str, TrainConfig], min
     lines = [
         f"**bench --quality** · {dataset} · {datetime.date.today().isoformat()} · {machine_description()}",
         "",
-        f"FID and KID (shipped {dataset} classifier) of {samples:,} samples from the generator the app shows "
+        f"FID and KID (shipped {dataset} classifier, extractor `{_extractor_name(contenders)}`) and the FD in "
+        f"`{GENERIC}` features (the dataset-agnostic metric) of {samples:,} samples from the generator the app shows "
         f"(the EMA one where the recipe has one) against the {against}, after each recipe's own minutes of training "
         f"({_CLOCK_WORDS[clock]}, {threads} thread{'s' if threads != 1 else ''}). "
         f"All recipes trained in one process, taking turns in {slice_s:g} s slices; each recipe's clock counts only "
@@ -214,12 +226,17 @@ def report(contenders: Sequence[Contender], configs: dict[str, TrainConfig], min
     for c in contenders:
         cells = [f"{r['fid']:.2f}" for r in c.results] + ["diverged"] * (len(marks) - len(c.results))
         lines.append(f"| {c.name} | " + " | ".join(cells) + " |")
-    lines += ["", "| recipe | minutes | steps | img/s | FID ↓ | KID ↓ | classes (min–max %) |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", f"| FD {GENERIC} ↓ | " + " | ".join(marks) + " |", "|---|" + "---:|" * len(marks)]
+    for c in contenders:
+        cells = [f"{r['fd_generic']:.3f}" for r in c.results] + ["diverged"] * (len(marks) - len(c.results))
+        lines.append(f"| {c.name} | " + " | ".join(cells) + " |")
+    lines += ["", f"| recipe | minutes | steps | img/s | FID ↓ | KID ↓ | FD {GENERIC} ↓ | KID {GENERIC} ↓ "
+                  "| classes (min–max %) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for c in contenders:
         for r in c.results:
             lines.append(f"| {c.name} | {r['minutes']:g} | {r['steps']} | {r['img_s']:.0f} | {r['fid']:.2f} | "
-                         f"{r['kid']:.4f} | {_coverage_cell(r['coverage'])} |")
+                         f"{r['kid']:.4f} | {r['fd_generic']:.3f} | {r['kid_generic']:.5f} | "
+                         f"{_coverage_cell(r['coverage'])} |")
         if c.failed:
-            lines.append(f"| {c.name} | | | | diverged: {c.failed.split(':')[0]} | | |")
+            lines.append(f"| {c.name} | | | | diverged: {c.failed.split(':')[0]} | | | | |")
     return lines
