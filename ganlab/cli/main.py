@@ -95,8 +95,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    rank = _torchrun_rank()
     try:
+        if rank is not None and args.command not in training.torchrun.COMMANDS:
+            raise ValueError(f"`{args.command}` runs in one process; under torchrun only "
+                             f"{' and '.join(training.torchrun.COMMANDS)} do (run: python -m ganlab {args.command})")
         return int(args.func(args) or 0)
     except ValueError as exc:  # user errors: one clear line, no traceback
-        print(f"error: {exc}", file=sys.stderr)
+        from ganlab.train.world import RankError
+
+        if not isinstance(exc, RankError):  # rank 0 already said why
+            where = f" (process {rank})" if rank else ""
+            print(f"error{where}: {exc}", file=sys.stderr)
         return 2
+
+
+def _torchrun_rank() -> int | None:
+    """This process's rank when torchrun started it in several processes, else None."""
+    import os
+
+    size = os.environ.get("WORLD_SIZE", "1")
+    if "LOCAL_RANK" not in os.environ or not size.isdigit() or int(size) < 2:
+        return None
+    rank = os.environ.get("RANK", "0")
+    return int(rank) if rank.isdigit() else 0

@@ -18,10 +18,11 @@ from ganlab.config.training import (
     PRECISIONS,
     TrainConfig,
     field_help,
+    parse_device,
 )
 
 __all__ = [
     "ARCHS", "ARCH_RECIPES", "ConfigError", "DCGAN_SIZES", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES",
     "MAX_MLP_LAYERS", "ModelConfig", "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config",
-    "field_help", "get_preset", "recipe",
+    "field_help", "get_preset", "parse_device", "recipe",
 ]

@@ -30,11 +30,14 @@ if TYPE_CHECKING:
 class Trainer:
     """Owns G, D, optimisers and data for one run; advance it with train_step() or run()."""
 
+    shard = (0, 1)  # (rank, world size): a DistributedTrainer (ganlab.train.distributed) is one of several processes
+
     def __init__(self, config: TrainConfig, run: Run | None = None, *, dataset: Dataset | None = None,
-                 data_progress: Progress | None = None) -> None:
+                 data_progress: Progress | None = None, device: str | None = None) -> None:
+        """device, when given, overrides config.device for where to train (a job queue pins a GPU this way)."""
         self.config = config
         self.run_dir = run
-        self.hardware = resolve_hardware(config.device, config.precision)
+        self.hardware = resolve_hardware(device or config.device, config.precision)
         self.device = self.hardware.device
         if self.device.type == "cpu":
             set_threads(config.threads)
@@ -48,14 +51,15 @@ class Trainer:
         self.num_skipped = int(dataset.num_skipped)  # unreadable files left out of a folder
         self.skipped = tuple(dataset.skipped)
         self.model_config = config.model_config(num_classes=dataset.num_classes, channels=dataset.channels)
-        self.total_steps = config.total_steps(self.num_images)
+        self.total_steps = config.total_steps(self.num_images // self.shard[1])  # an epoch: all processes' batches
 
         torch.manual_seed(config.seed)
         (self.G, self.D, self.G_ema, self.opt_g, self.opt_d, self.scaler_g,
          self.scaler_d) = build_parts(config, self.model_config, self.hardware)
         self.loss = get_loss(config.loss)
         self._joint_d = self.model_config.d_norm != "batch"  # no cross-sample statistics in D
-        self.sampler = make_sampler(dataset, config.batch_size, self.device, flip=config.flip, seed=config.seed)
+        self.sampler = make_sampler(dataset, config.batch_size, self.device, flip=config.flip, seed=config.seed,
+                                    shard=self.shard)
         self.noise = torch.Generator(device=self.device).manual_seed(config.seed + 1)
         fixed = torch.Generator().manual_seed(config.seed + 2)
         self.fixed_z = torch.randn(config.num_samples, config.z_dim, generator=fixed).to(self.device)
@@ -169,7 +173,7 @@ class Trainer:
         if not self.meter:
             return None
         means, rate = self.meter.read(self.step, self.last_good_step)
-        images_per_step = self.config.batch_size * self.config.d_steps
+        images_per_step = self.config.batch_size * self.config.d_steps * self.shard[1]  # every process's images
         record = {
             "step": self.step,
             "epoch": round(self.step * images_per_step / self.num_images, 4),
