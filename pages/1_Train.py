@@ -6,10 +6,10 @@ import streamlit as st
 
 from ganlab import data
 from ui import forms, state
-from ui.jobs import get_manager
+from ui.jobs import start_training
 from ui.live import live_panel, pick_job
 from ui.sidebar import page
-from ui.widgets import show_dataset_preview, show_flash
+from ui.widgets import show_dataset_preview, show_error, show_flash
 
 page("Train")
 st.title("Train")
@@ -48,7 +48,7 @@ forms.objective_section()
 st.subheader("Optimisation")
 forms.optimisation_section()
 with st.expander("Device and precision"):
-    forms.hardware_section()
+    devices = forms.hardware_section()
 with st.expander("Logging, samples and checkpoints"):
     forms.logging_section()
 
@@ -56,15 +56,12 @@ form_values = forms.values()
 if st.button("Start training", key="train.start", type="primary", icon=":material/play_arrow:"):
     config = forms.build_config(form_values)
     if config is not None:
-        manager = get_manager()
-        holder = next((j for j in manager.active() if j.snapshot().state != "queued"), None)
-        new_job = manager.submit(config)
-        position = manager.queue_position(new_job.job_id)
-        if position is not None and holder is not None:
-            message = (f"{new_job.job_id} is queued (position {position}) behind {holder.job_id}: one job "
-                       "trains at a time, and this one starts by itself when that one ends.")
-            st.session_state[state.FLASH] = ("info", message)
+        try:
+            level, message, follow = start_training(config, devices)
+        except ValueError as exc:  # the device is missing, or the GPUs of a multi-GPU run are busy
+            show_error(exc, hint="Pick another device, or wait until the jobs on those GPUs end.")
         else:
-            st.session_state[state.FLASH] = ("success", f"Started {new_job.job_id}.")
-        st.session_state[state.FOLLOW_NEWEST] = new_job.job_id
-        st.rerun()
+            st.session_state[state.FLASH] = (level, message)
+            if follow is not None:
+                st.session_state[state.FOLLOW_NEWEST] = follow
+            st.rerun()

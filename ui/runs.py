@@ -50,6 +50,7 @@ def run_row(run: Run, state: str) -> dict[str, Any]:
         "Dataset": cfg.dataset if cfg else "—",
         "Model": f"{cfg.arch} / {cfg.loss}" if cfg else "—",
         "Size": f"{cfg.img_size}px" if cfg else "—",
+        "Device": s.hardware.split(" · channels_last")[0] or "—",
         "Steps": f"{s.step:,} / {s.total_steps:,}" if s.total_steps else f"{s.step:,}",
         "Time": format_duration(s.elapsed),
         "loss_d": s.loss_d,

@@ -46,6 +46,7 @@ class RunSummary:
     loss_d: float | None
     loss_g: float | None
     fid: float | None
+    hardware: str = ""  # where it trains or trained: "cuda:1 · bf16", "2 processes (torchrun) · cuda · bf16"
 
 
 def summarise(run: Run, state: str | None, records: list[dict[str, Any]]) -> RunSummary:
@@ -60,7 +61,8 @@ def summarise(run: Run, state: str | None, records: list[dict[str, Any]]) -> Run
     elapsed = status.get("elapsed") or last_value(records, "elapsed")
     return RunSummary(id=run.id, name=run.display_name, state=state, config=config, step=run_step(status, records),
                       total_steps=total, elapsed=elapsed, loss_d=last_value(records, "loss_d"),
-                      loss_g=last_value(records, "loss_g"), fid=last_value(records, "fid"))
+                      loss_g=last_value(records, "loss_g"), fid=last_value(records, "fid"),
+                      hardware=str(status.get("hardware") or ""))
 
 
 def unique_labels(runs: list[Run]) -> dict[str, str]:

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from ganlab import device as machine  # called through the module: tests fake the GPU count there
 from ganlab.config import ConfigError
-from ganlab.device import check_available, cuda_device_count
 
 TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 
@@ -69,7 +69,7 @@ def current() -> World:
 
 def join(world: World) -> None:
     """Join the process group torchrun set up (env:// rendezvous); nccl carries CUDA tensors where there are GPUs."""
-    backend = "cpu:gloo,cuda:nccl" if cuda_device_count() > 0 else "gloo"
+    backend = "cpu:gloo,cuda:nccl" if machine.cuda_device_count() > 0 else "gloo"
     dist.init_process_group(backend)
     if dist.get_rank() != world.rank or dist.get_world_size() != world.size:  # a launcher bug, not a user error
         raise RuntimeError(f"process group says rank {dist.get_rank()} of {dist.get_world_size()}, torchrun said "
@@ -83,7 +83,7 @@ def leave() -> None:
 
 def rank_device(world: World, device: str) -> str:
     """The device this process trains on: its own GPU (cuda:LOCAL_RANK) for cuda/auto with GPUs, else the CPU."""
-    kind, index = check_available(device)
+    kind, index = machine.check_available(device)
     if index is not None:
         raise ConfigError(f"device={device!r}: under torchrun every process takes its own GPU (cuda:LOCAL_RANK); "
                           "give --device cuda (or pick the GPUs with CUDA_VISIBLE_DEVICES)")
@@ -91,7 +91,7 @@ def rank_device(world: World, device: str) -> str:
         raise ConfigError("device='mps' cannot train one run in several processes; use cuda or cpu")
     if kind != "cuda":
         return "cpu"
-    gpus = cuda_device_count()
+    gpus = machine.cuda_device_count()
     if world.local_size > gpus:
         raise ConfigError(f"torchrun started {world.local_size} processes on this machine, which has {gpus} "
                           f"GPU(s): use --nproc-per-node {gpus} or fewer (one process per GPU)")
