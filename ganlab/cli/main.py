@@ -58,7 +58,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ganlab.bench import run_bench
 
     run_bench(iters=args.iters, repeats=args.repeats, poll_seconds=args.poll_seconds, quick=args.quick,
-              emit=lambda line: print(line, flush=True))
+              emit=lambda line: print(line, flush=True), device=args.device)
     return 0
 
 
@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=3, help="repeats per figure (the median is printed)")
     bench.add_argument("--poll-seconds", type=float, default=20.0, help="seconds per polling measurement (0 = skip)")
     bench.add_argument("--quick", action="store_true", help="one small case only (smoke test)")
+    bench.add_argument("--device", default="auto", help="where everything runs: auto, cpu, cuda, cuda:K "
+                       "(the trainer and the reference loops on the same device)")
     bench.set_defaults(func=cmd_bench)
     return parser
 
