@@ -47,8 +47,11 @@ class Checks:
         return ok
 
 
+STARTED = time.perf_counter()  # reset by main()
+
+
 def section(title: str) -> None:
-    print(f"\n== {title}", flush=True)
+    print(f"\n== {title}   [+{time.perf_counter() - STARTED:.0f} s]", flush=True)
 
 
 def peak_memory(device: torch.device) -> str:
@@ -230,17 +233,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fid-samples", type=int, default=None, help="generated samples for the FID (5000; dry 500)")
     parser.add_argument("--bench-iters", type=int, default=20, help="timed iterations per benchmark repeat")
     parser.add_argument("--bench-repeats", type=int, default=3)
-    parser.add_argument("--poll-seconds", type=float, default=10.0, help="bench polling measurement (0 = skip)")
+    parser.add_argument("--poll-seconds", type=float, default=6.0, help="bench polling measurement (0 = skip)")
     parser.add_argument("--skip-bench", action="store_true")
     parser.add_argument("--torchrun", action="store_true", help="also the 2-process torchrun run in a dry run")
     args = parser.parse_args(argv)
+    global STARTED
+    STARTED = time.perf_counter()
     if args.dry_run:
         args.bench_iters, args.bench_repeats, args.poll_seconds = 1, 1, 0.0
     args.train_seconds = args.train_seconds if args.train_seconds is not None else (3.0 if args.dry_run else 120.0)
     args.fid_samples = args.fid_samples or (500 if args.dry_run else 5000)
     device = torch.device("cpu" if args.dry_run else "cuda", None if args.dry_run else 0)
     checks = Checks()
-    started = time.perf_counter()
     runs = isolated_home()
     if versions(device, checks):
         if device.type == "cuda":
@@ -257,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         elif device.type == "cuda":
             print("\n== torchrun: skipped (one GPU; it needs two)")
     section("summary")
-    print(f"  {time.perf_counter() - started:.0f} s; the check's runs are in {runs}")
+    print(f"  {time.perf_counter() - STARTED:.0f} s; the check's runs are in {runs}")
     print(json.dumps({"ok": not checks.failed, "failed": checks.failed}))
     return 1 if checks.failed else 0
 

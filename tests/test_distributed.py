@@ -139,3 +139,16 @@ def test_resuming_a_two_process_run_in_one_process_is_refused_clearly(two_proces
     err = capsys.readouterr().err
     assert "trained by 2 process(es)" in err and "torchrun --nproc-per-node 2" in err
     assert read_status(run)["state"] == "finished"  # refused before anything changed
+
+
+def test_the_app_refuses_to_resume_a_two_process_run_as_a_job_and_says_how(two_process_runs: dict) -> None:
+    from ganlab.runs.summary import resume_blocker
+    from ganlab.train import JobManager
+
+    run = two_process_runs["a"]
+    expected = f"torchrun --nproc-per-node 2 -m ganlab resume {run.id}"
+    assert expected in resume_blocker(run)
+    manager = JobManager(mode="thread")
+    with pytest.raises(ValueError, match=expected):
+        manager.resume(run, {"max_steps": 30})
+    assert manager.jobs() == [] and read_status(run)["state"] == "finished"

@@ -96,9 +96,13 @@ def common_steps(runs: list[Run]) -> list[int]:
 
 
 def resume_blocker(run: Run) -> str | None:
-    """Why this run cannot be resumed now (None if it can)."""
+    """Why this run cannot be resumed here now (None if it can)."""
     if is_live(run):
         return busy_message(run, "resume")
     if run.latest_checkpoint is None:
         return f"run {run.display_name!r} has no checkpoint yet, so there is nothing to resume from"
+    processes = read_status(run).get("processes") or 1
+    if isinstance(processes, int) and processes > 1:  # a job is one process; its checkpoint holds N processes' state
+        return (f"run {run.display_name!r} was trained by {processes} processes through torchrun; resume it the same "
+                f"way: torchrun --nproc-per-node {processes} -m ganlab resume {run.id}")
     return None

@@ -185,7 +185,6 @@ def share(produce: Callable[[], Any]) -> Any:
         try:
             outcome = ("ok", produce())
         except ValueError as exc:
-            outcome = ("error", exc)
             worlds.broadcast(("error", str(exc)))
             raise
     kind, value = worlds.broadcast(outcome)

@@ -8,7 +8,8 @@ from typing import Any
 
 from ganlab.config import TrainConfig
 from ganlab.device import check_available, pick_device
-from ganlab.runs import Run
+from ganlab.runs import Run, is_live
+from ganlab.runs.summary import resume_blocker
 from ganlab.train.job import TrainingJob
 from ganlab.train.launch import Launch, launch_devices, launch_torchrun
 from ganlab.train.snapshot import JobSnapshot, JobState
@@ -41,6 +42,9 @@ class JobManager:
             existing = self._jobs.get(run.id)
             if existing is not None and existing.snapshot().active:
                 raise ValueError(f"run {run.id} is already training (state {existing.snapshot().state})")
+            blocker = resume_blocker(run)  # e.g. a run of several torchrun processes: resumed through torchrun
+            if blocker and not is_live(run):  # a live run is refused below by its lock, naming the holder
+                raise ValueError(blocker)
             check_available(str((overrides or {}).get("device", run.config().device)))
             # The run's lock refuses a run another process (or another job here) holds: RunBusyError names it.
             job = TrainingJob(run=run, overrides=overrides, on_finish=self._job_ended, mode=self.mode)
