@@ -18,11 +18,11 @@ from typing import Any
 
 def run_rank(rank: int, world_size: int, ports: list[int], runs_dir: str, out_dir: str, commands: list[list[str]],
              stop_at: dict[int, int]) -> None:
-    """commands: argv lists for ganlab.cli.main, each joining a new process group on its own port (each torchrun
-    command is a process of its own; here rank 0 hosts the rendezvous); stop_at: {command index: step} at which
-    rank 1 gets SIGTERM."""
+    """commands: argv lists for ganlab.cli.main, each joining a new process group through its own rendezvous store
+    (ports: served by the parent, as torchrun's agent serves them); stop_at: {command index: step} at which rank 1
+    gets SIGTERM."""
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank),
-                      LOCAL_WORLD_SIZE=str(world_size), MASTER_ADDR="127.0.0.1")
+                      LOCAL_WORLD_SIZE=str(world_size), MASTER_ADDR="127.0.0.1", TORCHELASTIC_USE_AGENT_STORE="True")
     root = Path(runs_dir).resolve()
     writes: list[str] = []
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -30,14 +29,10 @@ pytestmark = pytest.mark.skipif(not torch.distributed.is_available() or not torc
                                 reason="this torch build has no torch.distributed with gloo")
 
 
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:  # all bound at once: n different ports
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
+def _stores(n: int) -> list[torch.distributed.TCPStore]:
+    """n rendezvous stores served by this process, as torchrun's agent serves one (no port can be taken between
+    choosing it and using it)."""
+    return [torch.distributed.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False) for _ in range(n)]
 
 
 def test_torchrun_train_makes_one_normal_run_folder_that_sample_and_morph_accept(tmp_path: Path) -> None:
@@ -75,16 +70,20 @@ def two_process_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("ddp")
     runs_dir, out_dir = base / "runs", base / "out"
     out_dir.mkdir()
-    home = base / "home"
-    os.environ["GANLAB_HOME"] = str(home)  # the spawned processes inherit it
+    previous = os.environ.get("GANLAB_HOME")
+    os.environ["GANLAB_HOME"] = str(base / "home")  # the spawned processes inherit it
     try:
         commands = [["train", *TINY, "--max-steps", "20", "--runs-dir", str(runs_dir)],
                     ["train", *TINY, "--max-steps", "20", "--runs-dir", str(runs_dir)],
                     ["resume", "00001-dcgan-digits", "--runs-dir", str(runs_dir)]]
-        mp.start_processes(run_rank, args=(2, _free_ports(len(commands)), str(runs_dir), str(out_dir), commands, {1: 7}),
-                           nprocs=2, join=True, start_method="spawn")
+        stores = _stores(len(commands))
+        mp.start_processes(run_rank, args=(2, [store.port for store in stores], str(runs_dir), str(out_dir), commands,
+                                           {1: 7}), nprocs=2, join=True, start_method="spawn")
     finally:
-        os.environ.pop("GANLAB_HOME", None)
+        if previous is None:
+            os.environ.pop("GANLAB_HOME", None)
+        else:
+            os.environ["GANLAB_HOME"] = previous
     ranks = [json.loads((out_dir / f"rank{r}.json").read_text()) for r in range(2)]
     runs = {run.id: run for run in list_runs(runs_dir)}
     return {"ranks": ranks, "a": runs["00000-dcgan-digits"], "b": runs["00001-dcgan-digits"], "runs": runs}
