@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ganlab.config import ConfigError
+from ganlab.config import ConfigError, parse_device
 
 
 @dataclass(frozen=True)
@@ -32,25 +32,59 @@ class Hardware:
         return torch.autocast(device_type=self.device.type, dtype=dtype)
 
 
+def cuda_device_count() -> int:
+    """CUDA devices this process can use (0 without CUDA); tests replace it to fake a multi-GPU machine."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
 def available_devices() -> list[str]:
-    """Devices usable on this machine, best first (for the UI's device picker)."""
+    """Devices usable on this machine, best first (for the UI's device picker): cuda means any free GPU,
+    and with several GPUs each one is also offered by number (cuda:0, cuda:1...)."""
     found = []
-    if torch.cuda.is_available():
+    gpus = cuda_device_count()
+    if gpus:
         found.append("cuda")
+        if gpus > 1:
+            found += [f"cuda:{k}" for k in range(gpus)]
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         found.append("mps")
     found.append("cpu")
     return found
 
 
-def resolve_device(name: str) -> torch.device:
-    """auto = cuda > mps > cpu; an unavailable explicit choice is a user error."""
+def check_available(name: str) -> tuple[str, int | None]:
+    """(kind, GPU number or None) of a device choice this machine has (auto resolved); ConfigError naming the
+    available ones otherwise."""
+    kind, index = parse_device(name)
     available = available_devices()
-    if name == "auto":
-        return torch.device(available[0])
-    if name not in available:
+    if kind == "auto":
+        kind = available[0]
+    if kind not in available or (index is not None and index >= cuda_device_count()):
         raise ConfigError(f"device={name!r} is not available on this machine; available: {', '.join(available)}")
-    return torch.device(name)
+    return kind, index
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto = cuda > mps > cpu; cuda = the current GPU (the job queue pins cuda:K instead); a choice this machine
+    does not have is a user error."""
+    kind, index = check_available(name)
+    if kind == "cuda":  # with its index, so status and sidebar show which GPU, also for a plain "cuda"
+        return torch.device("cuda", torch.cuda.current_device() if index is None else index)
+    return torch.device(kind)
+
+
+def pick_device(requested: str, busy: set[str] | frozenset[str]) -> str | None:
+    """The device a queued job may be pinned to now, or None while it must wait: one job per GPU (cuda and auto
+    take any free one, cuda:K waits for GPU K) and one job on the CPU (or MPS) at a time."""
+    kind, index = parse_device(requested)
+    gpus = cuda_device_count()
+    if kind == "auto":
+        kind = "cuda" if gpus else available_devices()[0]
+    if kind == "cuda":
+        candidates = [f"cuda:{index}"] if index is not None else [f"cuda:{k}" for k in range(gpus)]
+    else:
+        candidates = [kind]
+    return next((c for c in candidates if c not in busy), None)
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,11 +8,11 @@ from ganlab import data
 from ganlab.config import TrainConfig
 from ganlab.train import queue_sweep
 from ui import form_state, forms, state
-from ui.jobs import get_manager
+from ui.jobs import get_manager, start_training
 from ui.live import live_panel, pick_job
 from ui.sidebar import page
 from ui.sweep_form import sweep_box
-from ui.widgets import dataset_preview_or_error, scroll_into_view, show_dataset_preview, show_flash
+from ui.widgets import dataset_preview_or_error, scroll_into_view, show_dataset_preview, show_error, show_flash
 
 page("Train")
 st.title("Train")
@@ -64,7 +64,7 @@ with st.expander("Few images? Augmentation and a trained starting point", key="t
 # one whose fields hold a problem opens itself.
 forms.open_if_wrong("train.hardware_box", ("threads",), errors)
 with st.expander("Device and precision", key="train.hardware_box"):
-    forms.hardware_section(errors)
+    devices = forms.hardware_section(errors)
 forms.open_if_wrong("train.logging_box", ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
                                           "num_samples", "quality_every", "name"), errors)
 with st.expander("Logging, samples and checkpoints", key="train.logging_box"):
@@ -87,7 +87,15 @@ if clicked and not problems and plan is not None:
     st.session_state[state.FOLLOW_NEWEST] = sweep.runs[0]
     st.session_state[state.SCROLL_TO_LIVE] = True
     st.rerun()
-if clicked and not problems:
+if clicked and not problems and devices > 1:  # one run on several GPUs, through torchrun
+    try:
+        level, message, _ = start_training(TrainConfig.from_dict(form), devices)
+    except ValueError as exc:  # the GPUs of a multi-GPU run are busy
+        show_error(exc, hint="Pick another device, or wait until the jobs on those GPUs end.")
+    else:
+        st.session_state[state.FLASH] = (level, message)
+        st.rerun()
+elif clicked and not problems:
     manager = get_manager()
     holder = next((j for j in manager.active() if j.snapshot().state != "queued"), None)
     new_job = manager.submit(TrainConfig.from_dict(form))

@@ -54,3 +54,22 @@ def test_bench_baseline_nets_match_ganlab_64px_dcgan_size() -> None:
     assert count_parameters(ExampleGenerator()) == count_parameters(build_generator(mc))
     assert count_parameters(ExampleDiscriminator()) == count_parameters(build_discriminator(mc))
     assert ExampleGenerator()(torch.randn(2, 100, 1, 1)).shape == (2, 3, 64, 64)
+
+
+def test_bench_on_a_missing_gpu_fails_loudly(capsys: pytest.CaptureFixture) -> None:
+    from ganlab.cli import main
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["bench", "--device", "cuda", "--quick"]) == 2
+    assert "device='cuda' is not available on this machine" in capsys.readouterr().err
+
+
+def test_a_part_that_trains_on_another_device_than_asked_stops_the_bench(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ganlab.bench import throughput
+
+    # As if the trainer had quietly chosen the CPU while the benchmark asked for a GPU.
+    monkeypatch.setattr(throughput, "resolve_device", lambda name: torch.device("cuda", 0))
+    config = TrainConfig(img_size=16, channels=1, g_channels=8, d_channels=8, z_dim=8, device="cpu", batch_size=8)
+    with pytest.raises(throughput.FellBackError, match="the trainer ran on cpu, not on the requested cuda:0"):
+        throughput.TrainerStepper(config, throughput.synthetic(32, 1, 16))

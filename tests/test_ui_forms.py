@@ -132,10 +132,11 @@ def test_form_values_survive_a_visit_to_another_page(app_manager) -> None:
 
 
 def test_precision_choices_are_those_of_the_device(app_manager) -> None:
-    from ganlab.device import available_devices, resolve_device, supported_precisions
+    from ganlab.device import available_devices, cuda_device_count, resolve_device, supported_precisions
 
     at = open_train()
-    assert at.selectbox(key="cfg.device").options == [f"auto ({available_devices()[0]})", *available_devices()]
+    labels = [f"{d} (any free GPU)" if d == "cuda" and cuda_device_count() > 1 else d for d in available_devices()]
+    assert at.selectbox(key="cfg.device").options == [f"auto ({available_devices()[0]})", *labels]
     expected = ["auto", *supported_precisions(resolve_device("auto"))]
     assert at.selectbox(key="cfg.precision").options == expected
 

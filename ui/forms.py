@@ -20,7 +20,7 @@ from ganlab.config import (
     dataset_recipe,
     field_help,
 )
-from ganlab.device import available_devices, resolve_device, supported_precisions
+from ganlab.device import available_devices, cuda_device_count, resolve_device, supported_precisions
 from ui import form_state, state
 
 UPLOAD = "cfg.__upload__"
@@ -200,20 +200,29 @@ def optimisation_section(errors: dict[str, str]) -> None:
     _number(c3, "EMA ramp-up (0 = fixed warm-up)", "ema_rampup", errors, 0.01, "%.3f")
 
 
-def hardware_section(errors: dict[str, str]) -> None:
-    """Device and precision pickers that offer only what this machine can run."""
+def hardware_section(errors: dict[str, str]) -> int:
+    """Device and precision pickers that offer only what this machine can run. With several GPUs a run may also
+    use several (torchrun); returns that number of devices (1 otherwise)."""
     devices = ["auto", *available_devices()]
     if st.session_state[_k("device")] not in devices:
         st.session_state[_k("device")] = "auto"
+    gpus = cuda_device_count()
     c1, c2, c3 = st.columns(3)
     auto_device = devices[1]
-    device = c1.selectbox("Device", devices, key=_k("device"),
-                          format_func=lambda d: f"auto ({auto_device})" if d == "auto" else d)
+    labels = {"auto": f"auto ({auto_device})", "cuda": "cuda (any free GPU)" if gpus > 1 else "cuda"}
+    device = c1.selectbox("Device", devices, key=_k("device"), format_func=lambda d: labels.get(d, d),
+                          help=_help("device"))
     precisions = ["auto", *supported_precisions(resolve_device(device))]
     if st.session_state[_k("precision")] not in precisions:
         st.session_state[_k("precision")] = "auto"
     c2.selectbox("Precision", precisions, key=_k("precision"), help=_help("precision"))
     _number(c3, "CPU threads (0 = all)", "threads", errors, 1)
+    if gpus < 2:
+        return 1
+    count = c1.number_input("Devices for this run", min_value=1, max_value=gpus, step=1, key=state.DEVICES,
+                            help="2 or more: one run on GPUs 0 to N-1, launched through torchrun (one process per "
+                                 "GPU, DistributedDataParallel); it shows on the Runs page like a run from a terminal.")
+    return int(count)
 
 
 def logging_section(errors: dict[str, str]) -> None:

@@ -30,9 +30,10 @@ ERROR_HINTS = {
 
 
 def job_label(snap: JobSnapshot) -> str:
-    """'00012-dcgan-digits · running · 120/500' for selectors and the sidebar."""
+    """'00012-dcgan-digits · cuda:1 · running · 120/500' for selectors and the sidebar (the device once pinned)."""
     total = f"/{snap.total_steps}" if snap.total_steps else ""
-    return f"{STATE_ICONS.get(snap.state, '')} {snap.run_id} · {snap.state} · {snap.step}{total}"
+    device = f" · {snap.device}" if snap.device else ""
+    return f"{STATE_ICONS.get(snap.state, '')} {snap.run_id}{device} · {snap.state} · {snap.step}{total}"
 
 
 def default_job(jobs: list[TrainingJob]) -> TrainingJob:

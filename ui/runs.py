@@ -60,6 +60,7 @@ def run_rows(runs: list[Run], states: dict[str, str], labels: dict[str, str]) ->
             "Status": s.state,
             "Dataset": cfg.dataset if cfg else "—",
             "Model": f"{cfg.arch} / {cfg.loss}" if cfg else "—",
+            "Device": s.hardware.split(" · channels_last")[0] or "—",
             "Steps": (f"{s.step:,} / {s.total_steps:,}" if s.total_steps else f"{s.step:,}") if s.step else "—",
             "Time": format_duration(s.elapsed),
             "Quality (lower is better)": quality_text(cached_metrics(run)),

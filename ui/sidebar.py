@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ganlab.train import JobManager
 from ui import guard
 from ui.jobs import get_manager
 from ui.live import job_label
@@ -32,13 +33,19 @@ def page(title: str) -> None:
         jobs_panel()
 
 
+def _busy(manager: JobManager) -> bool:
+    """Whether a job or a torchrun launch of this app is still going (the panel polls while one is)."""
+    return any(s.active for s in manager.snapshots()) or any(launch.running for launch in manager.launches())
+
+
 def _jobs_body(had_active: bool) -> None:
-    snaps = get_manager().snapshots()
+    manager = get_manager()
+    snaps = manager.snapshots()
     active = [s for s in snaps if s.active]
-    if bool(active) != had_active:
+    if _busy(manager) != had_active:
         st.rerun(scope="app")  # a job started or ended: refresh the page and switch polling on/off
     st.subheader("Training jobs")
-    if not snaps:
+    if not snaps and not manager.launches():
         st.caption("No jobs yet.")
     shown = active or snaps[:1]
     for snap in shown:
@@ -47,11 +54,13 @@ def _jobs_body(had_active: bool) -> None:
             st.progress(snap.progress)
     if len(snaps) > len(shown):
         st.caption(f"{len(snaps) - len(shown)} more finished or stopped")
+    for launch in manager.launches()[:3]:  # runs on several GPUs: their runs are on the Runs page
+        st.caption(launch.describe())
     if snaps:
         st.page_link(TRAIN, label="Open Train", icon=":material/monitoring:", query_params=guard.link_params())
 
 
 def jobs_panel() -> None:
     """Sidebar summary of this process's jobs (state, step/total), polled only while one is active."""
-    had_active = any(s.active for s in get_manager().snapshots())
+    had_active = _busy(get_manager())
     st.fragment(_jobs_body, run_every=2.0 if had_active else None)(had_active)

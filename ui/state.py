@@ -17,6 +17,7 @@ LOG_Y = "train.log_y"
 SMOOTHING = "train.smoothing"
 GRID_STEP = "train.grid_step"  # slider through saved sample grids
 UPLOAD_DIR = "train.upload_dir"  # folder an uploaded zip was extracted to
+DEVICES = "train.devices"  # devices for one run (shown with several GPUs; 2+ launches it through torchrun)
 
 # Home page
 GALLERY_SEED = "home.seed."  # + model name: seed of that model's gallery grid

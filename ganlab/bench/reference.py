@@ -2,7 +2,8 @@
 
 Each loop also runs in a "fast" form: the same code with only bf16 autocast and channels_last added
 (what the usual mixed-precision recipe adds to a loop). It shows how much of GAN Lab's speed-up this CPU's
-bf16 kernels give on their own, and how much comes from the trainer.
+bf16 kernels give on their own, and how much comes from the trainer. The loops run on the device they are
+given (the example's `.to(device)` per batch), so a GPU benchmark compares both on the same card.
 """
 
 from __future__ import annotations
@@ -79,15 +80,19 @@ class ExampleLoop:
     """One iteration of the example's training loop, kept as written (fp32, BCELoss, .item() per step)."""
 
     def __init__(self, nc: int = 3, nz: int = 100, generator: nn.Module | None = None,
-                 discriminator: nn.Module | None = None, fast: bool = False) -> None:
+                 discriminator: nn.Module | None = None, fast: bool = False,
+                 device: torch.device | str = "cpu") -> None:
         self.nz = nz
         self.fast = fast
+        self.device = torch.device(device)
         self.net_g = generator or ExampleGenerator(nz=nz, nc=nc)
         self.net_d = _Sigmoid(discriminator) if discriminator is not None else ExampleDiscriminator(nc=nc)
         if generator is None:
             self.net_g.apply(weights_init)
             self.net_d.apply(weights_init)
         self.flat_z = generator is not None  # ganlab generators take (N, z); the example's take (N, z, 1, 1)
+        self.net_g.to(self.device)
+        self.net_d.to(self.device)
         if fast:
             self.net_g.to(memory_format=torch.channels_last)
             self.net_d.to(memory_format=torch.channels_last)
@@ -97,20 +102,21 @@ class ExampleLoop:
 
     def step(self, real: torch.Tensor) -> tuple[float, float, float, float, float]:
         """(loss_D, loss_G, D(x), D(G(z)) before and after the D update), read back every step."""
+        real = real.to(self.device)
         if not self.fast:
             return self._step(real)
-        with _fast_context():
+        with _fast_context(self.device):
             return self._step(real.contiguous(memory_format=torch.channels_last))
 
     def _step(self, real: torch.Tensor) -> tuple[float, float, float, float, float]:
         b = real.size(0)
         self.net_d.zero_grad()
-        label = torch.full((b,), 1.0)
+        label = torch.full((b,), 1.0, device=self.device)
         output = self.net_d(real).view(-1).float()  # .float(): BCELoss in fp32 under autocast
         err_real = self.criterion(output, label)
         err_real.backward()
         d_x = output.mean().item()
-        noise = torch.randn(b, self.nz) if self.flat_z else torch.randn(b, self.nz, 1, 1)
+        noise = torch.randn((b, self.nz) if self.flat_z else (b, self.nz, 1, 1), device=self.device)
         fake = self.net_g(noise)
         label.fill_(0.0)
         output = self.net_d(fake.detach()).view(-1).float()
@@ -128,9 +134,9 @@ class ExampleLoop:
         return (err_real + err_fake).item(), err_g.item(), d_x, d_g_z1, d_g_z2
 
 
-def _fast_context() -> contextlib.AbstractContextManager:
-    """bf16 autocast on the CPU: the one change the "fast" reference loops make besides channels_last."""
-    return torch.autocast("cpu", dtype=torch.bfloat16)
+def _fast_context(device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on the device: the one change the "fast" reference loops make besides channels_last."""
+    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 class _Batches:
@@ -152,9 +158,10 @@ class DCGANReference:
     """The example's DCGAN loop as a stepper: step() is one iteration on the next DataLoader batch."""
 
     def __init__(self, images: torch.Tensor, *, generator: nn.Module | None = None,
-                 discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64, fast: bool = False) -> None:
+                 discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64, fast: bool = False,
+                 device: torch.device | str = "cpu") -> None:
         self.loop = ExampleLoop(nc=images.shape[1], nz=nz, generator=generator, discriminator=discriminator,
-                                fast=fast)
+                                fast=fast, device=device)
         self.batches = _Batches(images, batch)
         self.images_per_step = batch
 
@@ -167,7 +174,11 @@ class WGANGPReference:
     fp32 with .item() every update (or with only bf16 autocast + channels_last added when fast)."""
 
     def __init__(self, images: torch.Tensor, generator: nn.Module, critic: nn.Module, *, nz: int = 100,
-                 batch: int = 64, n_critic: int = 5, lam: float = 10.0, fast: bool = False) -> None:
+                 batch: int = 64, n_critic: int = 5, lam: float = 10.0, fast: bool = False,
+                 device: torch.device | str = "cpu") -> None:
+        self.device = device = torch.device(device)
+        generator.to(device)
+        critic.to(device)
         if fast:
             generator.to(memory_format=torch.channels_last)
             critic.to(memory_format=torch.channels_last)
@@ -179,15 +190,16 @@ class WGANGPReference:
         self.images_per_step = batch * n_critic
 
     def step(self) -> None:
-        with _fast_context() if self.fast else contextlib.nullcontext():
+        dev = self.device
+        with _fast_context(dev) if self.fast else contextlib.nullcontext():
             for _ in range(self.n_critic):
-                real = self.batches.next()
+                real = self.batches.next().to(dev)
                 if self.fast:
                     real = real.contiguous(memory_format=torch.channels_last)
                 b = real.size(0)
                 self.opt_d.zero_grad()
-                fake = self.generator(torch.randn(b, self.nz)).detach()
-                eps = torch.rand(b, 1, 1, 1)
+                fake = self.generator(torch.randn(b, self.nz, device=dev)).detach()
+                eps = torch.rand(b, 1, 1, 1, device=dev)
                 mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
                 grads = torch.autograd.grad(self.critic(mixed).float().sum(), mixed, create_graph=True)[0]
                 gp = ((grads.float().flatten(1).norm(2, dim=1) - 1) ** 2).mean()
@@ -196,7 +208,7 @@ class WGANGPReference:
                 self.opt_d.step()
                 _ = loss_d.item()
             self.opt_g.zero_grad()
-            loss_g = -self.critic(self.generator(torch.randn(b, self.nz))).float().mean()
+            loss_g = -self.critic(self.generator(torch.randn(b, self.nz, device=dev))).float().mean()
             loss_g.backward()
             self.opt_g.step()
             _ = loss_g.item()
@@ -214,15 +226,15 @@ def stepper_rate(stepper: DCGANReference | WGANGPReference, iters: int, warmup: 
 
 def baseline_dcgan_rate(images: torch.Tensor, iters: int, *, generator: nn.Module | None = None,
                         discriminator: nn.Module | None = None, nz: int = 100, batch: int = 64,
-                        fast: bool = False) -> float:
+                        fast: bool = False, device: torch.device | str = "cpu") -> float:
     """Images/s of the example's loop over a DataLoader (two warm-up iterations first)."""
     return stepper_rate(DCGANReference(images, generator=generator, discriminator=discriminator, nz=nz, batch=batch,
-                                       fast=fast), iters)
+                                       fast=fast, device=device), iters)
 
 
 def baseline_wgangp_rate(images: torch.Tensor, iters: int, generator: nn.Module, critic: nn.Module, *,
                          nz: int = 100, batch: int = 64, n_critic: int = 5, lam: float = 10.0,
-                         fast: bool = False) -> float:
+                         fast: bool = False, device: torch.device | str = "cpu") -> float:
     """Images/s (real images through the critic) of a plain WGAN-GP loop: fp32, .item() every step."""
     return stepper_rate(WGANGPReference(images, generator, critic, nz=nz, batch=batch, n_critic=n_critic, lam=lam,
-                                        fast=fast), iters, warmup=1)
+                                        fast=fast, device=device), iters, warmup=1)

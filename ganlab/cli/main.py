@@ -76,7 +76,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
 
     run_bench(seconds=args.seconds, repeats=args.repeats, poll_seconds=args.poll_seconds, quick=args.quick,
-              threads=args.threads, emit=lambda line: print(line, flush=True))
+              threads=args.threads, emit=lambda line: print(line, flush=True), device=args.device)
     return 0
 
 
@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all this process may use)")
     bench.add_argument("--poll-seconds", type=float, default=20.0, help="seconds per polling measurement (0 = skip)")
     bench.add_argument("--quick", action="store_true", help="one small case only (smoke test)")
+    bench.add_argument("--device", default="auto", help="where everything runs: auto, cpu, cuda, cuda:K "
+                       "(the trainer and the reference loops on the same device)")
     quality = bench.add_argument_group("quality vs minutes (--quality)")
     quality.add_argument("--quality", action="store_true",
                          help="FID/KID after fixed minutes of training, the recipes interleaved in one process")
@@ -134,8 +136,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    rank = _torchrun_rank()
     try:
+        if rank is not None and args.command not in training.torchrun.COMMANDS:
+            raise ValueError(f"`{args.command}` runs in one process; under torchrun only "
+                             f"{' and '.join(training.torchrun.COMMANDS)} do (run: python -m ganlab {args.command})")
         return int(args.func(args) or 0)
     except ValueError as exc:  # user errors: one clear line, no traceback
-        print(f"error: {exc}", file=sys.stderr)
+        from ganlab.train.world import RankError
+
+        if not isinstance(exc, RankError):  # rank 0 already said why
+            where = f" (process {rank})" if rank else ""
+            print(f"error{where}: {exc}", file=sys.stderr)
         return 2
+
+
+def _torchrun_rank() -> int | None:
+    """This process's rank when torchrun started it in several processes, else None."""
+    import os
+
+    size = os.environ.get("WORLD_SIZE", "1")
+    if "LOCAL_RANK" not in os.environ or not size.isdigit() or int(size) < 2:
+        return None
+    rank = os.environ.get("RANK", "0")
+    return int(rank) if rank.isdigit() else 0

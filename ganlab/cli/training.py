@@ -10,6 +10,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from ganlab.cli import torchrun
 from ganlab.config import TrainConfig, build_config, field_help
 
 
@@ -38,11 +39,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return build_config(choices, preset=args.preset, base=base)
 
 
-def train_in_terminal(trainer: Any, recorder: Any) -> int:
+def train_in_terminal(trainer: Any, recorder: Any, hardware: str | None = None, processes: int = 1) -> int:
     """Train with a progress bar while `recorder` (the run's lifecycle owner) keeps status.json true.
 
-    Ctrl+C saves a checkpoint and records the run as stopped; an error records it as failed; either way the
-    run's lock is released when this returns (or when the process dies, by the kernel).
+    Ctrl+C saves a checkpoint and records the run as stopped (under torchrun every process stops after the same
+    step, see DistributedTrainer.run); an error records it as failed; either way the run's lock is released when
+    this returns (or when the process dies, by the kernel).
     """
     from tqdm import tqdm
 
@@ -68,8 +70,8 @@ def train_in_terminal(trainer: Any, recorder: Any) -> int:
             last["status_at"] = time.monotonic()
             status()
 
-    hardware = f"{trainer.hardware.device.type} · {trainer.hardware.precision}"
-    status(RunState.RUNNING, hardware=hardware)
+    hardware = hardware or f"{trainer.hardware.device} · {trainer.hardware.precision}"
+    status(RunState.RUNNING, hardware=hardware, processes=processes)
     try:
         trainer.run(progress)
         final = RunState.FINISHED if trainer.finished else RunState.STOPPED
@@ -94,8 +96,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ganlab.nets import check_config_size
     from ganlab.runs import RunRecorder
     from ganlab.train import Trainer
+    from ganlab.train.world import torchrun_world
 
     config = config_from_args(args)
+    world = torchrun_world()
+    if world is not None:  # started by torchrun: this process trains its part of one run
+        return torchrun.run_in_world(world, lambda: torchrun.train(world, config, args.runs_dir, train_in_terminal))
     check_config_size(config)  # cheap, so it comes before loading the data
     # The run folder is made only once the data loads and the networks build: a refused command
     # (unknown dataset, empty folder, oversized network) leaves nothing behind.
@@ -103,7 +109,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     recorder = RunRecorder.create(config, Path(args.runs_dir) if args.runs_dir else None, kind="cli")
     trainer.run_dir = recorder.run
     print(f"{config.arch}/{config.loss} on {trainer.dataset_name} ({trainer.num_images} images, "
-          f"{trainer.model_config.img_channels}x{config.img_size}px) · {trainer.hardware.device.type} "
+          f"{trainer.model_config.img_channels}x{config.img_size}px) · {trainer.hardware.device} "
           f"{trainer.hardware.precision} · {trainer.total_steps} iterations")
     if trainer.warm_note:
         print(trainer.warm_note)
@@ -113,13 +119,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from ganlab.runs import RunRecorder, open_run
     from ganlab.train import resume_trainer
+    from ganlab.train.world import torchrun_world
 
-    run = open_run(args.run, Path(args.runs_dir) if args.runs_dir else None)
-    run.config()  # a hand-edited, invalid config.json is refused here with its key named
     overrides = {k: v for k, v in (("max_steps", args.max_steps), ("epochs", args.epochs), ("ema", args.ema),
                                    ("max_minutes", args.max_minutes)) if v is not None}
     if ("max_steps" in overrides or "epochs" in overrides) and "max_minutes" not in overrides:
         overrides["max_minutes"] = 0.0  # a new length in steps replaces a minutes budget (spent, most likely)
+    world = torchrun_world()
+    if world is not None:  # started by torchrun: this process resumes its part of the run
+        return torchrun.run_in_world(world, lambda: torchrun.resume(world, args, overrides, train_in_terminal))
+    run = open_run(args.run, Path(args.runs_dir) if args.runs_dir else None)
+    run.config()  # a hand-edited, invalid config.json is refused here with its key named
     recorder = RunRecorder.attach(run, kind="cli", queue=False)  # RunBusyError (exit 2) if held elsewhere
     try:
         trainer = resume_trainer(run, config_overrides=overrides)

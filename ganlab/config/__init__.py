@@ -24,11 +24,12 @@ from ganlab.config.training import (
     TrainConfig,
     config_errors,
     field_help,
+    parse_device,
 )
 
 __all__ = [
     "ARCHS", "AUGMENTS", "AUGMENT_PARTS", "ARCH_RECIPES", "ConfigError", "DATASET_RECIPES", "DCGAN_SIZES",
     "DEFAULT_AUGMENT_PARTS", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES", "MAX_MLP_LAYERS", "ModelConfig",
     "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config", "config_errors", "dataset_recipe", "field_help",
-    "get_preset", "recipe",
+    "get_preset", "parse_device", "recipe",
 ]

@@ -22,7 +22,7 @@ from ganlab.config.fields import (
 from ganlab.config.model import ARCHS, D_NORMS, ModelConfig, check_mlp_hidden
 
 LOSSES = ("bce", "wgan-gp", "lsgan", "hinge")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = ("auto", "cpu", "cuda", "mps")  # and cuda:K, GPU number K (see parse_device)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 FITS = ("crop", "pad")  # how a folder's non-square images become square
 AUGMENTS = ("off", "diffaugment", "ada")
@@ -90,7 +90,7 @@ class TrainConfig:
                                     "(StyleGAN's ema_rampup, e.g. 0.05); 0 = the fixed warm-up (1+n)/(10+n)")
     seed: int = option(0, 'seed of every random stream of the run')
     # --- hardware
-    device: str = option("auto", 'auto = cuda > mps > cpu')
+    device: str = option("auto", 'auto = cuda > mps > cpu; cuda = any free GPU; cuda:K = GPU number K')
     precision: str = option("auto", 'auto = bf16 autocast where fast (CUDA, CPUs with AMX/AVX512-BF16), else fp32')
     threads: int = option(0, 'CPU threads for torch; 0 = all CPUs this process may use')
     # --- logging
@@ -108,7 +108,7 @@ class TrainConfig:
         check_choice("arch", self.arch, ARCHS)
         check_choice("loss", self.loss, LOSSES)
         check_choice("d_norm", self.d_norm, D_NORMS)
-        check_choice("device", self.device, DEVICES)
+        parse_device(self.device)
         check_choice("precision", self.precision, PRECISIONS)
         check_choice("fit", self.fit, FITS)
         check_mlp_hidden(self.mlp_hidden)
@@ -241,6 +241,17 @@ class TrainConfig:
             reason = getattr(exc, "strerror", None) or "it is not UTF-8 JSON text"
             raise ConfigError(f"config file {path} cannot be read: {reason}") from None
         return cls.from_json(text)
+
+
+def parse_device(name: Any) -> tuple[str, int | None]:
+    """'cuda:1' -> ('cuda', 1), 'cuda' -> ('cuda', None); ConfigError for anything but auto/cpu/mps/cuda[:K]."""
+    kind, colon, index = name.partition(":") if isinstance(name, str) else ("", "", "")
+    if kind in DEVICES and not colon:
+        return kind, None
+    if kind == "cuda" and index.isdigit() and int(index) < 1024:
+        return kind, int(index)
+    raise ConfigError(f"device={name!r} is not allowed; choose one of: auto, cpu, cuda (any free GPU), "
+                      "cuda:K (GPU number K, from 0), mps")
 
 
 def _migrate(data: Any) -> Any:

@@ -12,18 +12,31 @@ class EpochOrder:
 
     Everything random is drawn in consumption order from a single torch.Generator, so its state,
     the current permutation and the position are a complete description of the future.
+
+    shard=(rank, world) splits each step among the processes of one distributed run: every process draws the
+    same permutation and coins (same seed) for the whole step of world * batch_size images and keeps its own
+    slice, so the processes never see the same image in an epoch and their states stay identical (one saved
+    state resumes them all). world=1 draws exactly what an unsharded order draws.
     """
 
-    def __init__(self, num_images: int, batch_size: int, *, seed: int, flip: bool, drop_last: bool, name: str):
+    def __init__(self, num_images: int, batch_size: int, *, seed: int, flip: bool, drop_last: bool, name: str,
+                 shard: tuple[int, int] = (0, 1)):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r}: give a positive integer")
-        if batch_size > num_images:
+        rank, world = shard
+        if not 0 <= rank < world:
+            raise ValueError(f"shard={shard!r}: give (rank, world size) with 0 <= rank < world size")
+        if batch_size * world > num_images:
+            per = f" ({world} processes x {batch_size})" if world > 1 else ""
             raise ValueError(
-                f"batch_size={batch_size} is larger than the dataset {name!r} ({num_images} images); "
-                f"choose a batch size of at most {num_images}"
+                f"batch_size={batch_size * world}{per} is larger than the dataset {name!r} ({num_images} images); "
+                f"choose a batch size of at most {num_images // world}"
             )
         self.num_images, self.batch_size = num_images, batch_size
-        self.flip, self.drop_last = flip, drop_last
+        self.rank, self.world = rank, world
+        self.step_size = batch_size * world  # images all processes consume per batch
+        self.flip = flip
+        self.drop_last = drop_last or world > 1  # every process needs a whole batch, or they fall out of step
         self.generator = torch.Generator().manual_seed(int(seed))
         self.epoch = 0
         self.position = 0
@@ -31,12 +44,12 @@ class EpochOrder:
 
     @property
     def batches_per_epoch(self) -> int:
-        full, rest = divmod(self.num_images, self.batch_size)
+        full, rest = divmod(self.num_images, self.step_size)
         return full if self.drop_last or rest == 0 else full + 1
 
     def _epoch_done(self) -> bool:
         left = self.num_images - self.position
-        return left <= 0 or (self.drop_last and left < self.batch_size)
+        return left <= 0 or (self.drop_last and left < self.step_size)
 
     def ensure_epoch(self) -> None:
         """Start the next epoch (a fresh permutation) when the current one has no batch left."""
@@ -45,22 +58,28 @@ class EpochOrder:
             self.position = 0
             self.permutation = torch.randperm(self.num_images, generator=self.generator)
 
+    def _mine(self, step_indices: torch.Tensor) -> torch.Tensor:
+        """This process's slice of one step's indices (or coins)."""
+        if self.world == 1:
+            return step_indices
+        return step_indices[self.rank * self.batch_size : (self.rank + 1) * self.batch_size]
+
     def remaining(self) -> list[torch.Tensor]:
         """The index batches still to come in this epoch (for a DataLoader's batch_sampler)."""
         self.ensure_epoch()
         stop = self.num_images
         if self.drop_last:  # the last whole batch ends here
-            stop -= (self.num_images - self.position) % self.batch_size
-        step = self.batch_size
-        return [self.permutation[i : min(i + step, stop)] for i in range(self.position, stop, step)]
+            stop -= (self.num_images - self.position) % self.step_size
+        step = self.step_size
+        return [self._mine(self.permutation[i : min(i + step, stop)]) for i in range(self.position, stop, step)]
 
     def take(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Next batch indices and, with flip on, a boolean mask of which images to mirror."""
         self.ensure_epoch()
-        idx = self.permutation[self.position : self.position + self.batch_size]
+        idx = self.permutation[self.position : self.position + self.step_size]
         self.position += len(idx)
         mask = torch.rand(len(idx), generator=self.generator) < 0.5 if self.flip else None
-        return idx, mask
+        return self._mine(idx), (None if mask is None else self._mine(mask))
 
     def state_dict(self) -> dict:
         return {
@@ -70,9 +89,18 @@ class EpochOrder:
             "permutation": self.permutation.clone(),
             "num_images": self.num_images,
             "batch_size": self.batch_size,
+            "world_size": self.world,
         }
 
     def load_state_dict(self, state: dict) -> None:
+        saved_world = int(state.get("world_size", 1))  # checkpoints from before distributed runs: one process
+        if saved_world != self.world:
+            raise ValueError(
+                f"cannot resume: the checkpoint was trained by {saved_world} process(es) and this resume runs "
+                f"{self.world}; resume it with the same number "
+                + ("(torchrun --nproc-per-node " + str(saved_world) + " -m ganlab resume RUN)" if saved_world > 1
+                   else "(python -m ganlab resume RUN, or Resume on the Runs page)")
+            )
         for key in ("num_images", "batch_size"):
             if int(state[key]) != getattr(self, key):
                 raise ValueError(
@@ -125,10 +153,12 @@ class BatchSampler(OrderedSampler):
         flip: bool = False,
         seed: int = 0,
         drop_last: bool = True,
+        shard: tuple[int, int] = (0, 1),
     ):
         self.dataset = dataset
         self.device = torch.device(device)
-        self._order = EpochOrder(len(dataset), batch_size, seed=seed, flip=flip, drop_last=drop_last, name=dataset.name)
+        self._order = EpochOrder(len(dataset), batch_size, seed=seed, flip=flip, drop_last=drop_last, name=dataset.name,
+                                 shard=shard)
         images, labels = dataset.images, dataset.labels
         if self.device.type != "cpu":
             try:  # uint8 on the device: 4x smaller than floats, and indexing happens there

@@ -77,10 +77,12 @@ class StreamingBatchSampler(OrderedSampler):
         seed: int = 0,
         drop_last: bool = True,
         num_workers: int | None = None,
+        shard: tuple[int, int] = (0, 1),
     ):
         self.dataset = stream
         self.device = torch.device(device)
-        self._order = EpochOrder(len(stream), batch_size, seed=seed, flip=flip, drop_last=drop_last, name=stream.name)
+        self._order = EpochOrder(len(stream), batch_size, seed=seed, flip=flip, drop_last=drop_last, name=stream.name,
+                                 shard=shard)
         if num_workers is None:
             num_workers = min(4, max(1, (os.cpu_count() or 2) - 1))
         self.num_workers = num_workers
@@ -126,8 +128,9 @@ def make_sampler(
     flip: bool = False,
     seed: int = 0,
     drop_last: bool = True,
+    shard: tuple[int, int] = (0, 1),
 ) -> BatchSampler | StreamingBatchSampler:
-    """The right sampler for what open_dataset returned."""
+    """The right sampler for what open_dataset returned (shard=(rank, world): this process's part of each step)."""
     if isinstance(data, FolderStream):
-        return StreamingBatchSampler(data, batch_size, device, flip=flip, seed=seed, drop_last=drop_last)
-    return BatchSampler(data, batch_size, device, flip=flip, seed=seed, drop_last=drop_last)
+        return StreamingBatchSampler(data, batch_size, device, flip=flip, seed=seed, drop_last=drop_last, shard=shard)
+    return BatchSampler(data, batch_size, device, flip=flip, seed=seed, drop_last=drop_last, shard=shard)

@@ -46,6 +46,7 @@ class RunSummary:
     loss_d: float | None
     loss_g: float | None
     fid: float | None
+    hardware: str = ""  # where it trains or trained: "cuda:1 · bf16", "2 processes (torchrun) · cuda · bf16"
 
 
 def summarise(run: Run, state: str | None, records: list[dict[str, Any]]) -> RunSummary:
@@ -60,7 +61,8 @@ def summarise(run: Run, state: str | None, records: list[dict[str, Any]]) -> Run
     elapsed = status.get("elapsed") or last_value(records, "elapsed")
     return RunSummary(id=run.id, name=run.display_name, state=state, config=config, step=run_step(status, records),
                       total_steps=total, elapsed=elapsed, loss_d=last_value(records, "loss_d"),
-                      loss_g=last_value(records, "loss_g"), fid=last_value(records, "fid"))
+                      loss_g=last_value(records, "loss_g"), fid=last_value(records, "fid"),
+                      hardware=str(status.get("hardware") or ""))
 
 
 def unique_labels(runs: list[Run]) -> dict[str, str]:
@@ -108,9 +110,13 @@ def common_steps(runs: list[Run]) -> list[int]:
 
 
 def resume_blocker(run: Run) -> str | None:
-    """Why this run cannot be resumed now (None if it can)."""
+    """Why this run cannot be resumed here now (None if it can)."""
     if is_live(run):
         return busy_message(run, "resume")
     if run.latest_checkpoint is None:
         return f"run {run.display_name!r} has no checkpoint yet, so there is nothing to resume from"
+    processes = read_status(run).get("processes") or 1
+    if isinstance(processes, int) and processes > 1:  # a job is one process; its checkpoint holds N processes' state
+        return (f"run {run.display_name!r} was trained by {processes} processes through torchrun; resume it the same "
+                f"way: torchrun --nproc-per-node {processes} -m ganlab resume {run.id}")
     return None

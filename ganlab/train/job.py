@@ -39,6 +39,8 @@ class TrainingJob:
         self.recorder = RunRecorder.create(config) if config is not None else RunRecorder.attach(run)
         self.run = self.recorder.run
         self.config = config if config is not None else self.run.config()
+        self.requested_device = str((overrides or {}).get("device", self.config.device))  # cuda = any free GPU
+        self.device: str | None = None  # pinned by the job queue when it starts (see JobManager)
         self.job_id = self.run.id
         self._order = WorkOrder(str(self.run.path), config.to_dict() if config is not None else None,
                                 dict(overrides or {}))
@@ -56,14 +58,17 @@ class TrainingJob:
         self._ended = threading.Event()
 
     # ------------------------------------------------------------------ controls
-    def start(self) -> None:
+    def start(self, device: str | None = None) -> None:
+        """Start training, on `device` when given (the queue pins a job to one GPU: "cuda:1")."""
         with self._lock:
             if self._thread is not None or self._ended.is_set():
                 raise ValueError(f"job {self.job_id} was already started")
-            order = WorkOrder(**{**self._order.__dict__, "paused": self._paused, "lock_fd": self.recorder.lock_fd})
+            self.device = device
+            order = WorkOrder(**{**self._order.__dict__, "paused": self._paused, "lock_fd": self.recorder.lock_fd,
+                                 "device": device})
             self._runner.start(order)
             self._thread = threading.Thread(target=self._supervise, name=f"ganlab-{self.job_id}", daemon=True)
-            self._set(state=JobState.STARTING, message="starting the training process")
+            self._set(state=JobState.STARTING, message="starting the training process", device=device or "")
         self._thread.start()
 
     def pause(self) -> None:

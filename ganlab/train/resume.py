@@ -45,27 +45,34 @@ def resumed_config(config: TrainConfig, overrides: dict[str, Any] | None) -> Tra
     return TrainConfig.from_dict({**config.to_dict(), **overrides})
 
 
+def read_for_resume(run: Run, config_overrides: dict[str, Any] | None = None) -> tuple[TrainConfig, dict[str, Any]]:
+    """(the config to continue with, the latest checkpoint's state); config.json is rewritten when the overrides
+    change it. Call it while holding the run's lock (see resume_trainer)."""
+    checkpoint = run.latest_checkpoint
+    if checkpoint is None:
+        raise CheckpointError(f"run {run.id} has no checkpoint to resume from")
+    state = load_checkpoint(checkpoint)
+    config = TrainConfig.from_dict(state["train_config"])
+    if config_overrides:
+        config = resumed_config(config, config_overrides)
+        run.write_config(config)
+    return config, state
+
+
 def resume_trainer(run: Run, *, config_overrides: dict[str, Any] | None = None, **kwargs: Any) -> Trainer:
     """Rebuild a run's trainer from its latest checkpoint (optimiser state and RNG included).
 
     config_overrides may extend the run (e.g. more epochs / max_steps); fields that change the
     networks or data are refused because the checkpoint could no longer be loaded.
     """
-    checkpoint = run.latest_checkpoint
-    if checkpoint is None:
-        raise CheckpointError(f"run {run.id} has no checkpoint to resume from")
     # Under the run's lock (held by the caller's recorder, or taken for this block): another process that
     # trains the run must never see its config rewritten and its metrics cut back under it.
     with changing(run, "resume"):
-        state = load_checkpoint(checkpoint)
-        config = TrainConfig.from_dict(state["train_config"])
-        if config_overrides:
-            config = resumed_config(config, config_overrides)
-            run.write_config(config)
+        config, state = read_for_resume(run, config_overrides)
         trainer = Trainer(config, run, warm=False, **kwargs)  # weights come from the checkpoint, not init_from
         try:
             trainer.load_state_dict(state)
         except CheckpointError as exc:
-            raise CheckpointError(f"{checkpoint.name}: {exc}") from None
+            raise CheckpointError(f"{run.latest_checkpoint.name}: {exc}") from None
         run.truncate_metrics(trainer.step)  # after a crash, records past the checkpoint are logged again
     return trainer

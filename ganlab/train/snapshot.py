@@ -15,7 +15,7 @@ from ganlab.config import TrainConfig
 class JobState(str, Enum):
     """Where a training job is; compares equal to its text ("running" == JobState.RUNNING)."""
 
-    QUEUED = "queued"  # waiting for the slot (one job trains at a time on a CPU)
+    QUEUED = "queued"  # waiting for its device (one job per GPU, one on the CPU)
     STARTING = "starting"  # loading data and building networks
     RUNNING = "running"
     PAUSED = "paused"  # holding its place; single steps allowed
@@ -37,7 +37,7 @@ class JobState(str, Enum):
 
     @property
     def holds_slot(self) -> bool:
-        """Whether a job in this state occupies the device (queued and ended jobs do not)."""
+        """Whether a job in this state occupies its device (queued and ended jobs do not)."""
         return self in (JobState.STARTING, JobState.RUNNING, JobState.PAUSED, JobState.STOPPING)
 
 
@@ -62,6 +62,7 @@ class JobSnapshot:
     message: str = ""
     quality_note: str = ""  # why no live FID is shown (no extractor for this dataset), else empty
     hardware: str = ""
+    device: str = ""  # where the queue pinned the job ("cuda:1", "cpu"); empty while queued
     d_updates: int = 0
     g_updates: int = 0
     updated: float = field(default_factory=time.time)

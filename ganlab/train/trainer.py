@@ -33,12 +33,14 @@ if TYPE_CHECKING:
 class Trainer:
     """Owns G, D, optimisers and data for one run; advance it with train_step() or run()."""
 
+    shard = (0, 1)  # (rank, world size): a DistributedTrainer (ganlab.train.distributed) is one of several processes
+
     def __init__(self, config: TrainConfig, run: Run | None = None, *, dataset: Dataset | None = None,
-                 data_progress: Progress | None = None, warm: bool = True) -> None:
-        """warm=False skips config.init_from (a resumed run's weights come from its own checkpoint)."""
+                 data_progress: Progress | None = None, warm: bool = True, device: str | None = None) -> None:
+        """warm=False skips init_from (a resume loads its own weights); device overrides config.device (a pinned GPU)."""
         self.config = config
         self.run_dir = run
-        self.hardware = resolve_hardware(config.device, config.precision)
+        self.hardware = resolve_hardware(device or config.device, config.precision)
         self.device = self.hardware.device
         if self.device.type == "cpu":
             set_threads(config.threads)
@@ -52,7 +54,7 @@ class Trainer:
         self.num_skipped = int(dataset.num_skipped)  # unreadable files left out of a folder
         self.skipped = tuple(dataset.skipped)
         self.model_config = config.model_config(num_classes=dataset.num_classes, channels=dataset.channels)
-        self.total_steps = config.total_steps(self.num_images)
+        self.total_steps = config.total_steps(self.num_images // self.shard[1])  # an epoch: all processes' batches
 
         torch.manual_seed(config.seed)
         (self.G, self.D, self.G_ema, self.opt_g, self.opt_d, self.scaler_g,
@@ -62,7 +64,8 @@ class Trainer:
         self._d_trainable = trainable_d_parameters(self.D, config.freeze_d)  # all of D unless freeze_d > 0
         self.loss = get_loss(config.loss)
         self._joint_d = self.model_config.d_norm != "batch"  # no cross-sample statistics in D
-        self.sampler = make_sampler(dataset, config.batch_size, self.device, flip=config.flip, seed=config.seed)
+        self.sampler = make_sampler(dataset, config.batch_size, self.device, flip=config.flip, seed=config.seed,
+                                    shard=self.shard)
         self.noise = torch.Generator(device=self.device).manual_seed(config.seed + 1)
         fixed = torch.Generator().manual_seed(config.seed + 2)
         self.fixed_z = torch.randn(config.num_samples, config.z_dim, generator=fixed).to(self.device)
@@ -84,8 +87,7 @@ class Trainer:
     @property
     def finished(self) -> bool:
         """The budget is spent: the planned steps are done, or max_minutes of training time have passed."""
-        budget = self.config.max_minutes * 60
-        return 0 < self.total_steps <= self.step or (budget > 0 and self.elapsed >= budget)
+        return 0 < self.total_steps <= self.step or 0 < self.config.max_minutes * 60 <= self.elapsed
 
     @property
     def quality(self) -> "LiveQuality | None":
@@ -204,7 +206,7 @@ class Trainer:
         if not self.meter:
             return None
         means, rate = self.meter.read(self.step, self.last_good_step)
-        images_per_step = self.config.batch_size * self.config.d_steps
+        images_per_step = self.config.batch_size * self.config.d_steps * self.shard[1]  # every process's images
         record = {
             "step": self.step,
             "epoch": round(self.step * images_per_step / self.num_images, 4),
@@ -221,10 +223,9 @@ class Trainer:
         """Seconds of training left: the steps left at this rate, or the minutes budget left if that ends first."""
         if steps_per_second <= 0:
             return None
-        left = (self.total_steps - self.step) / steps_per_second if self.total_steps else float("inf")
-        if self.config.max_minutes > 0:
-            left = min(left, max(0.0, self.config.max_minutes * 60 - self.elapsed))
-        return round(left, 1) if left != float("inf") else None
+        left = [(self.total_steps - self.step) / steps_per_second] if self.total_steps else []
+        left += [max(0.0, self.config.max_minutes * 60 - self.elapsed)] if self.config.max_minutes > 0 else []
+        return round(min(left), 1) if left else None
 
     def calibrate_ema(self) -> None:
         """Give the averaged G BatchNorm statistics that match its weights (once per change of the weights)."""

@@ -39,6 +39,7 @@ class WorkOrder:
     overrides: dict[str, Any] = field(default_factory=dict)  # resume only (see ganlab.train.resume)
     paused: bool = False  # start paused (the user pressed Pause while the job was queued)
     lock_fd: int | None = None  # process mode: the run's lock, inherited from the job (see lifecycle.adopt_lock)
+    device: str | None = None  # the device the job queue pinned (cuda:K...); None = the config's choice
 
 
 def counters(trainer: Trainer) -> dict[str, int]:
@@ -74,16 +75,18 @@ class _Worker:
         def data_progress(done: int, total: int) -> None:
             self.send("progress", f"loading data {done}/{total}")
 
+        device = self.order.device
         if self.order.config is None:
-            return resume_trainer(run, config_overrides=self.order.overrides, data_progress=data_progress)
-        return Trainer(TrainConfig.from_dict(self.order.config), run, data_progress=data_progress)
+            return resume_trainer(run, config_overrides=self.order.overrides, data_progress=data_progress,
+                                  device=device)
+        return Trainer(TrainConfig.from_dict(self.order.config), run, data_progress=data_progress, device=device)
 
     def on_event(self, event: TrainEvent) -> None:
         self.send("event", event.kind, event.step, counters(self.trainer), event.record, event.grid)
 
     def run(self) -> None:
         t = self.trainer = self.build()
-        hw = f"{t.device.type} · {t.hardware.precision}" + (" · channels_last" if t.hardware.channels_last else "")
+        hw = f"{t.device} · {t.hardware.precision}" + (" · channels_last" if t.hardware.channels_last else "")
         skipped = f" ({t.num_skipped} files skipped: {'; '.join(t.skipped[:3])})" if t.num_skipped else ""
         self.send("ready", {**counters(t), "total_steps": t.total_steps, "hardware": hw, "config": t.config.to_dict(),
                             "quality_note": t.quality_note,
