@@ -116,6 +116,20 @@ def test_play_advances_on_each_refresh_until_pause():
     assert steps == sorted(set(steps)) and steps[-1] == 6  # one KL/JS point per refresh
 
 
+def test_a_generator_on_one_mode_of_the_ring_raises_the_collapse_alarm():
+    at = page()
+    assert not at.warning  # the untrained G covers few modes, but that is not a collapse
+    trainer = at.session_state[pg.TRAINER]
+    last = [m for m in trainer.G.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():  # every sample on the ring's first mode (0.8, 0)
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([0.8, 0.0]))
+    trainer.iteration = pg.ALARM_AFTER
+    at.run()
+    assert metric(at, "Modes covered") == "1 / 8"
+    assert "G covers 1 of the 8 modes" in at.warning[0].value and "Try" in at.warning[0].value
+
+
 def test_diverged_training_pauses_with_a_message():
     at = page()
     with torch.no_grad():  # what a far too high learning rate does eventually

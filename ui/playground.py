@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from ganlab.toy import NOISES, OPTIMIZERS, TOY_LOSSES, TOY_PRESETS, ToyConfig, ToyTrainer, parse_points_csv
+from ganlab.metrics.alarm import mode_alarm
 from ganlab.toy.divergence import known_modes, modes_covered
 from ganlab.toy.points import list_toy2d, toy2d_descriptions
 from ui import playground_figures as figures
@@ -224,6 +225,9 @@ def _field_body() -> None:
         covered = modes_covered(trainer.generated(1000), centres, radius=0.2)
         m[4].metric("Modes covered", f"{covered} / {len(centres)}",
                     help="Modes holding at least 2% of the generated points within 0.2 of their centre")
+        alarm = mode_alarm(covered, len(centres)) if trainer.iteration >= ALARM_AFTER else None
+        if alarm:  # the image runs' collapse alarm, in the same words
+            st.warning(f"{alarm['message']} {alarm['try']}", icon=":material/warning:")
     layers = st.session_state[SHOW]
     with st.container(key=P + "view"):
         if playing:  # an image swaps in place several times a second; pause for the hoverable chart
@@ -234,6 +238,9 @@ def _field_body() -> None:
                        "· lines: G's manifold · arrows: where G's gradient moves its samples. Pause to hover.")
         else:
             st.plotly_chart(figures.field_figure(trainer, layers), key=FIELD, config={"displaylogo": False})
+
+
+ALARM_AFTER = 200  # iterations: an untrained G covers few modes without having collapsed
 
 
 def _curves_body() -> None:
