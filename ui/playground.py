@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from ganlab.toy import NOISES, OPTIMIZERS, TOY_LOSSES, TOY_PRESETS, ToyConfig, ToyTrainer, parse_points_csv
 from ganlab.metrics.alarm import mode_alarm
+from ganlab.toy import NOISES, OPTIMIZERS, TOY_LOSSES, TOY_PRESETS, ToyConfig, ToyTrainer, parse_points_csv
 from ganlab.toy.divergence import known_modes, modes_covered
 from ganlab.toy.points import list_toy2d, toy2d_descriptions
 from ui import playground_figures as figures
