@@ -89,6 +89,23 @@ def two_process_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"ranks": ranks, "a": runs["00000-dcgan-digits"], "b": runs["00001-dcgan-digits"], "runs": runs}
 
 
+def test_a_minutes_budget_ends_both_processes_together_and_rank_zero_keeps_best_pt(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               "-m", "ganlab", "train", *TINY[:TINY.index("--quality-every")], "--quality-every", "5",
+               "--epochs", "0", "--max-steps", "0", "--max-minutes", "0.1", "--runs-dir", str(runs_dir)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (run,) = list_runs(runs_dir)
+    status = read_status(run)
+    assert status["state"] == "finished" and status["step"] > 0
+    state = load_checkpoint(run.latest_checkpoint)
+    assert state["step"] == status["step"] and len(state["rng"]["ranks"]) == 2  # one agreed last step
+    assert state["elapsed"] >= 3.0  # no step limit: the clock of one process (0.1 min) ended both; rank 0 measured too
+    assert (run.checkpoints_dir / "best.pt").is_file()  # written by rank 0 alone, without a collective
+    assert any("fid" in r for r in run.read_metrics())
+
+
 def test_every_command_succeeds_on_both_processes_and_makes_one_run_each(two_process_runs: dict) -> None:
     assert [r["codes"] for r in two_process_runs["ranks"]] == [[0, 0, 0], [0, 0, 0]]
     assert sorted(two_process_runs["runs"]) == ["00000-dcgan-digits", "00001-dcgan-digits"]

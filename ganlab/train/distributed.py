@@ -105,6 +105,7 @@ class DistributedTrainer(Trainer):
             config = config.replace(quality_every=0)  # rank 0 alone measures and logs quality
         super().__init__(config, run if self.world.main else None, device=device, **kwargs)
         self.has_run = run is not None
+        self.budget_spent = False  # max_minutes ran out (agreed by every process in run())
         self.has_checkpoint = False  # whether this run has a checkpoint (written or resumed from), on every process
         if self.device.type == "cpu" and config.threads == 0:  # the processes of one machine share its cores
             set_threads(max(1, usable_cpus() // self.world.local_size))
@@ -151,7 +152,7 @@ class DistributedTrainer(Trainer):
     def finished(self) -> bool:
         """The planned steps are done; a minutes budget ends the run in run(), agreed by every process (their
         clocks differ, and a process that stopped alone would leave the others waiting in a collective)."""
-        return 0 < self.total_steps <= self.step
+        return 0 < self.total_steps <= self.step or self.budget_spent
 
     def save_best(self) -> None:
         """best.pt from rank 0 alone (it alone measures quality): its own random streams, no collective; the file
@@ -180,9 +181,13 @@ class DistributedTrainer(Trainer):
         budget = self.config.max_minutes * 60
         with worlds.stop_on_signals():
             while not self.finished:
-                time_up = budget > 0 and self.elapsed >= budget  # each process's clock: agreed like a stop
-                if self.step % STOP_CHECK_EVERY == 0 and worlds.stop_agreed(bool(abort and abort()) or time_up):
-                    break
+                if self.step % STOP_CHECK_EVERY == 0:
+                    if worlds.stop_agreed(bool(abort and abort())):
+                        break
+                    # Each process's own clock: the budget ends the run when any of them says so.
+                    self.budget_spent = budget > 0 and worlds.stop_agreed(self.elapsed >= budget)
+                    if self.budget_spent:
+                        break
                 self.train_step(progress)
             if self.has_run and (not self.has_checkpoint or self.last_good_step != self.step):
                 self.log_record()
