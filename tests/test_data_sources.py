@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 from pathlib import Path
 
 import numpy as np
@@ -77,14 +76,12 @@ def test_cifar10_offline_gives_clear_message():
 
 
 @pytest.mark.skipif(not HAVE_FASHION, reason=NO_FASHION)
-def test_fashion_mnist_loads_debian_copy_fast():
-    start = time.perf_counter()
+def test_fashion_mnist_loads_debian_copy_whole():
+    # How fast it loads is a measurement (python -m ganlab.bench.folder_load, README), not a timed assert here.
     ds = open_dataset("fashion-mnist", size=28)
-    elapsed = time.perf_counter() - start
     assert ds.images.shape == (60000, 1, 28, 28) and ds.images.dtype == torch.uint8
     assert ds.class_names == FASHION_CLASSES and ds.class_names[9] == "Ankle boot"
     assert torch.bincount(ds.labels).tolist() == [6000] * 10
-    assert elapsed < 3.0
 
 
 @pytest.mark.skipif(not HAVE_FASHION, reason=NO_FASHION)
