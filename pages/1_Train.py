@@ -83,30 +83,21 @@ if problems:
 if clicked and not problems and plan is not None:
     sweep = queue_sweep(get_manager(), TrainConfig.from_dict(form), plan, form.get("name") or "sweep")
     st.session_state[state.FLASH] = ("success", f"Queued sweep {sweep.id}: {plan.size} runs, {plan.budget_text} "
-                                                "each, one after another. Runs → Sweeps shows them side by side.")
+                                                "each, one after another. Runs → Sweeps shows them side by side."
+                                                + (" A sweep's runs train on one device each: Devices for this run "
+                                                   "is not used for them." if devices > 1 else ""))
     st.session_state[state.FOLLOW_NEWEST] = sweep.runs[0]
     st.session_state[state.SCROLL_TO_LIVE] = True
     st.rerun()
-if clicked and not problems and devices > 1:  # one run on several GPUs, through torchrun
-    try:
-        level, message, _ = start_training(TrainConfig.from_dict(form), devices)
-    except ValueError as exc:  # the GPUs of a multi-GPU run are busy
+if clicked and not problems:
+    try:  # one job (queued while its device is busy), or one run on several GPUs through torchrun
+        level, message, follow = start_training(TrainConfig.from_dict(form), devices)
+    except ValueError as exc:  # the device is missing, or the GPUs of a multi-GPU run are busy
         show_error(exc, hint="Pick another device, or wait until the jobs on those GPUs end.")
     else:
         st.session_state[state.FLASH] = (level, message)
+        st.toast(message.split(":")[0] if level == "info" else message, icon=":material/play_arrow:")
+        if follow is not None:
+            st.session_state[state.FOLLOW_NEWEST] = follow
+            st.session_state[state.SCROLL_TO_LIVE] = True
         st.rerun()
-elif clicked and not problems:
-    manager = get_manager()
-    holder = next((j for j in manager.active() if j.snapshot().state != "queued"), None)
-    new_job = manager.submit(TrainConfig.from_dict(form))
-    position = manager.queue_position(new_job.job_id)
-    if position is not None and holder is not None:
-        message = (f"{new_job.job_id} is queued (position {position}) behind {holder.job_id}: one job "
-                   "trains at a time, and this one starts by itself when that one ends.")
-        st.session_state[state.FLASH] = ("info", message)
-    else:
-        st.session_state[state.FLASH] = ("success", f"Started {new_job.job_id}.")
-    st.toast(f"{'Queued' if position else 'Started'} {new_job.job_id}", icon=":material/play_arrow:")
-    st.session_state[state.FOLLOW_NEWEST] = new_job.job_id
-    st.session_state[state.SCROLL_TO_LIVE] = True
-    st.rerun()

@@ -103,6 +103,7 @@ def test_a_minutes_budget_ends_both_processes_together_and_rank_zero_keeps_best_
     assert state["step"] == status["step"] and len(state["rng"]["ranks"]) == 2  # one agreed last step
     assert state["elapsed"] >= 3.0  # no step limit: the clock of one process (0.1 min) ended both; rank 0 measured too
     assert (run.checkpoints_dir / "best.pt").is_file()  # written by rank 0 alone, without a collective
+    assert (run.path / "samples" / f"step_{status['step']:06d}.png").is_file()  # the last step's ticks ran: its grid
     assert any("fid" in r for r in run.read_metrics())
 
 

@@ -4,6 +4,7 @@ in evaluate, sample, export and load_generator."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,3 +109,11 @@ def test_checkpoint_path_says_when_best_does_not_exist_yet(tmp_path):
         checkpoint_path(run.path, "best")
     with pytest.raises(ValueError, match="which='worst'"):
         checkpoint_path(run.path, "worst")
+
+
+def test_a_run_id_with_a_dot_is_found_by_its_id(tmp_path):
+    run = create_run(tiny_config(name="sweep lr_g=0.0002"), tmp_path)  # sweep runs are named like this
+    assert "." in run.id
+    (run.checkpoints_dir / "latest.pt").write_bytes(b"x")
+    assert checkpoint_path(run.id, root=tmp_path) == run.checkpoints_dir / "latest.pt"
+    assert checkpoint_path("missing.pt", root=tmp_path) == Path("missing.pt")  # a file name stays a file name

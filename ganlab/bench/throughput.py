@@ -78,6 +78,8 @@ def race(steppers: dict[str, Any], seconds: float, repeats: int, warmup: int = 2
     for stepper in steppers.values():
         for _ in range(warmup):
             stepper.step()
+        if hasattr(stepper, "sync"):  # queued GPU work of the warm-up must not land on the first timed loop
+            stepper.sync()
     rates: dict[str, list[float]] = {name: [] for name in steppers}
     names = list(steppers)
     for r in range(repeats):

@@ -7,6 +7,7 @@ from pathlib import Path
 from ganlab.runs.store import RunError, open_run
 
 WHICH = ("latest", "best")  # checkpoints/latest.pt: the newest; checkpoints/best.pt: the best live quality so far
+FILE_SUFFIXES = (".pt", ".safetensors", ".json")  # files; a run id may hold dots too (a sweep's "lr_g-0.0002")
 
 
 def checkpoint_path(spec: str | Path, which: str = "latest", root: Path | None = None) -> Path:
@@ -19,8 +20,8 @@ def checkpoint_path(spec: str | Path, which: str = "latest", root: Path | None =
         return path
     if path.is_dir() and (path / "checkpoints").is_dir():
         folder = path
-    elif path.suffix or path.is_dir() or not str(spec):  # a file name that is not there, or a plain folder
-        return path
+    elif path.suffix in FILE_SUFFIXES or path.is_dir() or len(path.parts) != 1 or not str(spec):
+        return path  # a file name that is not there, a plain folder or a path: the loader names what is wrong
     else:
         try:
             folder = open_run(str(spec), root).path

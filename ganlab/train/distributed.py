@@ -182,12 +182,12 @@ class DistributedTrainer(Trainer):
         with worlds.stop_on_signals():
             while not self.finished:
                 if self.step % STOP_CHECK_EVERY == 0:
-                    if worlds.stop_agreed(bool(abort and abort())):
-                        break
                     # Each process's own clock: the budget ends the run when any of them says so.
-                    self.budget_spent = budget > 0 and worlds.stop_agreed(self.elapsed >= budget)
-                    if self.budget_spent:
+                    stop, spent = worlds.stop_agreed(bool(abort and abort()), budget > 0 and self.elapsed >= budget)
+                    if stop:
                         break
+                    # The next step is the last on every process: its ticks write the final grid, quality, checkpoint.
+                    self.budget_spent = spent
                 self.train_step(progress)
             if self.has_run and (not self.has_checkpoint or self.last_good_step != self.step):
                 self.log_record()

@@ -143,11 +143,13 @@ def request_stop() -> None:
     _stop.set()
 
 
-def stop_agreed(local: bool = False) -> bool:
-    """True on every process when any of them was asked to stop (a signal, or `local`); a collective."""
-    flag = torch.tensor([1 if (local or _stop.is_set()) else 0], dtype=torch.int32)  # CPU: gloo, no GPU sync
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-    agreed = bool(flag.item())
-    if agreed:
+def stop_agreed(local: bool = False, time_up: bool = False) -> tuple[bool, bool]:
+    """(stop, time_up) as every process sees them: stop when any was asked to stop (a signal, or `local`), time_up
+    when any process's clock passed the run's minutes budget. One collective, so a signal that arrives while it
+    runs cannot be read as the budget."""
+    flags = torch.tensor([1 if (local or _stop.is_set()) else 0, 1 if time_up else 0], dtype=torch.int32)
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)  # CPU tensors: gloo, no GPU sync
+    stop, spent = bool(flags[0].item()), bool(flags[1].item())
+    if stop:
         _stop.clear()
-    return agreed
+    return stop, spent
