@@ -26,9 +26,20 @@ LOSS_RECIPES: dict[str, dict[str, Any]] = {
 assert set(LOSS_RECIPES) == set(LOSSES)
 # Per built-in dataset: image size, DCGAN widths, batch and the averaged G, measured with
 # `python -m ganlab bench --quality` (docs/recipes.md). Folders and zips keep whatever the form holds.
+# Every entry sets the same fields, so switching between datasets never keeps one dataset's value on another.
+_GREY_28 = dict(img_size=28, g_channels=64, d_channels=64, batch_size=64, ema=0.0, ema_rampup=0.0, flip=False)
 DATASET_RECIPES: dict[str, dict[str, Any]] = {
-    "digits": dict(img_size=32, g_channels=64, d_channels=64, batch_size=64, ema=0.0, ema_rampup=0.0),
+    # digits: 8x8 scans upscaled to 32 px (digits-dcgan's size and widths).
+    "digits": dict(img_size=32, g_channels=64, d_channels=64, batch_size=64, ema=0.0, ema_rampup=0.0, flip=False),
+    # Fashion-MNIST and MNIST at their own 28 px: the bench --quality baseline (README, Time to a good generator).
+    "fashion-mnist": dict(_GREY_28),
+    "mnist": dict(_GREY_28),
+    # emoji at 64 px with mirrored glyphs and EMA of G: the shipped emoji-dcgan's recipe (its card).
+    "emoji": dict(img_size=64, g_channels=64, d_channels=64, batch_size=64, ema=0.999, ema_rampup=0.0, flip=True),
+    # CIFAR-10 at its own 32 px with mirrored images, the usual recipe (not measured here: no CIFAR-10 offline).
+    "cifar10": dict(img_size=32, g_channels=64, d_channels=64, batch_size=64, ema=0.0, ema_rampup=0.0, flip=True),
 }
+assert all(set(r) == set(DATASET_RECIPES["digits"]) for r in DATASET_RECIPES.values())
 _ARCH_FIELDS = {k for r in ARCH_RECIPES.values() for k in r}
 _LOSS_FIELDS = {k for r in LOSS_RECIPES.values() for k in r}
 _DATASET_FIELDS = {k for r in DATASET_RECIPES.values() for k in r}
