@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "docs" / "screenshots"
-EXPECTED = ("home", "train", "runs", "explore", "playground")
+EXPECTED = ("home", "train", "runs", "sweep", "explore", "playground")
 
 
 def main() -> int:
