@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ganlab.cli import torchrun
-from ganlab.config import TrainConfig, build_config, field_help
+from ganlab.config import PRESETS, TrainConfig, build_config, field_help
 
 
 def add_config_flags(parser: argparse.ArgumentParser, skip: frozenset[str] | set[str] = frozenset()) -> None:
@@ -143,7 +143,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="train a GAN; every config field is a flag")
     train.add_argument("--config", help="start from a config.json (flags override it)")
-    train.add_argument("--preset", help="apply a named preset before the flags (see the Train page's list)")
+    train.add_argument("--preset", help="apply a named preset before the flags: " + ", ".join(PRESETS))
     train.add_argument("--runs-dir", help="where run folders go (default: $GANLAB_HOME/runs)")
     add_config_flags(train)
     train.set_defaults(func=cmd_train)
