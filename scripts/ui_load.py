@@ -3,7 +3,7 @@
     python scripts/ui_load.py [--seconds 40] [--warmup 10] [--dataset fashion-mnist] [--tabs 0,1,3,0]
 
 Starts `streamlit run app.py` on a free port with a fresh GANLAB_HOME, starts one run from the Train page in
-headless Chromium (32 px, batch 64, as a user would), closes that tab, then for each entry of --tabs opens that
+headless Chromium (the dataset's recipe, batch 64, as a user would), closes that tab, then for each entry of --tabs opens that
 many tabs on the Train page's live panel and measures, over --seconds after --warmup: training images/s (from
 the steps the run advanced), its share of the first no-tab figure, and the CPU used by the app's process, the
 training worker and Chromium (seconds of CPU per second, from /proc). Needs Debian's chromium and playwright.
@@ -97,7 +97,7 @@ def open_train(context, url: str):
     return page
 
 
-def start_run(context, url: str, dataset: str) -> None:
+def start_run(context, url: str, dataset: str, threads: int = 0) -> None:
     page = open_train(context, url)
     box = page.locator("[data-testid='stSelectbox'] input[aria-label='Dataset']")
     box.click()
@@ -105,7 +105,7 @@ def start_run(context, url: str, dataset: str) -> None:
     page.get_by_role("option", name=dataset, exact=True).click()
     page.wait_for_timeout(1500)
     for label, value in (("Batch size", 64), ("Max steps (0 = use epochs)", 10_000_000),
-                         ("Quality (FID) every (0 = off)", 0)):
+                         ("Quality (FID) every (0 = off)", 0), ("CPU threads (0 = all)", threads)):
         field = page.locator(f"input[aria-label='{label}']")
         details = field.locator("xpath=ancestor::details[1]")
         if details.count() and details.get_attribute("open") is None:
@@ -136,6 +136,7 @@ def main() -> int:
     parser.add_argument("--dataset", default="fashion-mnist")
     parser.add_argument("--tabs", default="0,1,3,0")
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=0, help="the run's CPU threads (0 = all, the default)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -150,7 +151,7 @@ def main() -> int:
             browser = pw.chromium.launch(executable_path=os.environ.get("GANLAB_CHROMIUM", "/usr/bin/chromium"),
                                          args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            start_run(context, url, args.dataset)
+            start_run(context, url, args.dataset, args.threads)
             browser_pid = next((p for p in descendants(os.getpid()) if "chrom" in command(p)), None)
             for tabs in [int(t) for t in args.tabs.split(",")]:
                 pages = [open_train(context, url) for _ in range(tabs)]
