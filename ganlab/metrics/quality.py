@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ganlab.device import one_thread
 from ganlab.metrics.extractors import FeatureExtractor, as_float_images
 from ganlab.metrics.manifold import DEFAULT_K, manifold_scores
 from ganlab.metrics.stats import FeatureStats, frechet_from_stats, kid
@@ -49,20 +50,6 @@ def pinned_kernels() -> Iterator[None]:
             yield
     finally:
         matmul.allow_tf32 = old_tf32
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """One intra-op thread for the block: the metrics' small float64 eigh/matmuls run up to 10x slower when
-    OpenMP fans them out on a busy CPU (measured: eigh of 624 x 624, 1.4 s on 2 threads vs 0.19 s on 1)."""
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
 
 
 @torch.no_grad()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from ganlab.device import one_thread
 from ganlab.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganlab.toy.config import ToyConfig
 from ganlab.toy.divergence import (
@@ -28,24 +28,6 @@ HISTORY_MAX = 5000  # records kept (one per iteration / single step); older ones
 LIVE_FIELDS = ("lr_g", "lr_d", "d_steps", "g_steps", "gp_lambda", "batch")  # changeable without a reset
 DISPLAY_SEED_OFFSET = 7919  # display noise has its own stream, so drawing never shifts the training batches
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread for the block, then restore the previous count.
-
-    Nets this small run fastest single-threaded: on a busy CPU (an image job training next door) OpenMP's
-    fan-out spins and made an iteration 8x slower here (41 ms vs 5 ms). With the OpenMP backend the count is
-    per OS thread, so a job training in another thread keeps its own setting.
-    """
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
 
 
 def _single_threaded(fn: _F) -> _F:
