@@ -96,3 +96,48 @@ def test_the_panel_does_not_rebuild_charts_or_images_when_nothing_changed(app_ma
     assert not tabs[0].exception, tabs[0].exception
     assert built["charts"] == 2
     job.stop()
+
+
+def _grids_app(folder: str) -> None:
+    import json
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ui.live import _grids
+
+    steps = json.loads((Path(folder) / "steps.json").read_text())
+    saved = [(s, Path(folder) / f"{s}.png") for s in steps[:-1]]  # the newest is in memory, not yet listed
+    job = SimpleNamespace(run=SimpleNamespace(sample_paths=lambda: saved))
+    snap = SimpleNamespace(job_id="j", grid=np.full((8, 8, 3), steps[-1] % 256, np.uint8), grid_step=steps[-1],
+                           active=True)
+    _grids(job, snap)
+
+
+def test_grid_slider_follows_new_grids_until_moved_back_and_again_once_moved_to_the_newest(tmp_path) -> None:
+    import json
+
+    from PIL import Image
+
+    def arrive(*steps: int) -> None:  # training saved these grids (the last one only in memory so far)
+        for s in steps[:-1]:
+            Image.new("RGB", (8, 8), (s % 256, 0, 0)).save(tmp_path / f"{s}.png")
+        (tmp_path / "steps.json").write_text(json.dumps(list(steps)))
+
+    def shown(at: AppTest) -> tuple[int, str]:
+        assert not at.exception, at.exception
+        return at.select_slider[0].value, at.image[0].captions[0]
+
+    arrive(0, 200)
+    at = AppTest.from_function(_grids_app, args=(str(tmp_path),)).run()
+    assert shown(at) == (200, "newest grid · step 200")
+    arrive(0, 200, 400)
+    assert shown(at.run()) == (400, "newest grid · step 400")  # followed without the user doing anything
+    at.select_slider[0].set_value(200).run()
+    assert shown(at) == (200, "step 200")
+    arrive(0, 200, 400, 600)
+    assert shown(at.run()) == (200, "step 200")  # stays where the user went back to while grids keep coming
+    at.select_slider[0].set_value(600).run()
+    arrive(0, 200, 400, 600, 800)
+    assert shown(at.run()) == (800, "newest grid · step 800")  # back on the newest: follows again

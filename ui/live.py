@@ -138,12 +138,17 @@ def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
             st.caption("No sample grid: this job ended before training started.")
         return
     newest = steps[-1]
-    # Follow the newest grid unless the user moved the slider back.
-    last_max = st.session_state.get(state.GRID_STEP + ".max")
-    if st.session_state.get(state.GRID_STEP) not in steps or st.session_state[state.GRID_STEP] == last_max:
-        st.session_state[state.GRID_STEP] = newest
-    st.session_state[state.GRID_STEP + ".max"] = newest
-    step = st.select_slider("Grid at step", steps, key=state.GRID_STEP) if len(steps) > 1 else newest
+    pin_key = f"{state.GRID_PIN}.{snap.job_id}"
+    pinned = st.session_state.get(pin_key)
+    target = pinned if pinned in steps else newest  # follow the newest unless the user moved the slider back
+    step = newest
+    if len(steps) > 1:
+        # The key carries the value it opens at, so a new grid makes a new slider instead of the script moving a
+        # live one: a moved widget races the browser, whose next refresh can send the old value back (seen on a
+        # fast machine as a slider stuck on an early grid while training went on).
+        key = f"{state.GRID_STEP}.{snap.job_id}.{target}"
+        step = st.select_slider("Grid at step", steps, value=target, key=key, on_change=_pin_grid,
+                                args=(key, pin_key, newest))
     if step == snap.grid_step and snap.grid is not None:
         st.image(grid_png(snap.job_id, snap.grid_step, snap.grid), caption=f"newest grid · step {step}")
         return
@@ -152,6 +157,12 @@ def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
         st.image(file_png(str(path), path.stat().st_mtime_ns), caption=f"step {step}")
     except (OSError, ValueError) as exc:  # thinned or deleted between listing and reading
         show_error(exc)
+
+
+def _pin_grid(key: str, pin_key: str, newest: int) -> None:
+    """The user moved the grid slider: stay on that grid, or follow new grids again when they chose the newest."""
+    chosen = st.session_state.get(key)
+    st.session_state[pin_key] = None if chosen == newest else chosen
 
 
 def poll_interval(snap: JobSnapshot) -> float | None:

@@ -15,7 +15,8 @@ SCROLL_TO_LIVE = "train.scroll_to_live"  # set by Start: the next run scrolls th
 PRESET = "train.preset"  # preset selectbox
 LOG_Y = "train.log_y"
 SMOOTHING = "train.smoothing"
-GRID_STEP = "train.grid_step"  # slider through saved sample grids
+GRID_STEP = "train.grid_step"  # + job id + step it opens at: slider through saved sample grids
+GRID_PIN = "train.grid_pin"  # + job id: the grid step the user went back to (absent/None: follow the newest)
 UPLOAD_DIR = "train.upload_dir"  # folder an uploaded zip was extracted to
 DEVICES = "train.devices"  # devices for one run (shown with several GPUs; 2+ launches it through torchrun)
 

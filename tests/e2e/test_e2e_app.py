@@ -37,7 +37,7 @@ GIF_FRAMES = 12
 # the quick-start widths so the README shows recognisable digits.
 FIRST_RUN = {"Image size (px)": "32" if SHOTS else "16", "G width (channels)": 32 if SHOTS else 16,
              "D width (channels)": 32 if SHOTS else 16, "Batch size": 64 if SHOTS else 32,
-             "Max steps (0 = use epochs)": 5000, "Log every (steps)": 5, "Sample grid every (steps)": 10,
+             "Max steps (0 = use epochs)": 50_000, "Log every (steps)": 5, "Sample grid every (steps)": 10,
              "Checkpoint every (steps)": 1000, "Images per grid": 36 if SHOTS else 16,
              "Quality (FID) every (0 = off)": 0, "Run name (optional)": "e2e-bce"}
 SECOND_RUN = {"Max steps (0 = use epochs)": 300 if SHOTS else 60, "Run name (optional)": "e2e-lsgan"}  # + lsgan
@@ -432,8 +432,17 @@ def in_viewport(page, css: str) -> bool:
         const r = el.getBoundingClientRect(); return r.top >= -5 && r.top < window.innerHeight - 40; }""", css)
 
 
-def start_disabled(page) -> bool:
-    return page.locator(".st-key-train-start button").first.is_disabled()
+def start_disabled(page, expected: bool = True, timeout: float = 10.0) -> bool:
+    """Whether Start is off, once it shows the expected state or the timeout passed.
+
+    A run draws the field's message before it reaches the button, so the message can be on screen a moment before
+    the button changes: wait for the button rather than reading it at that moment (seen on a fast CI machine).
+    """
+    button = page.locator(".st-key-train-start button").first
+    deadline = time.monotonic() + timeout
+    while button.is_disabled() != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return button.is_disabled()
 
 
 def test_the_form_never_lies_feedback_is_where_the_eye_is_and_a_reload_keeps_everything(page, app_home) -> None:
@@ -444,7 +453,7 @@ def test_the_form_never_lies_feedback_is_where_the_eye_is_and_a_reload_keeps_eve
     page.get_by_text("batch_size=0 must be a whole number from 1").first.wait_for()
     assert start_disabled(page)
     type_into(page, "Batch size", 32)
-    assert not start_disabled(page)
+    assert not start_disabled(page, expected=False)
     choose(page, "Dataset", "folder")
     type_into(page, "Image folder path", "/no/such/folder")
     page.get_by_text("does not exist").first.wait_for()
