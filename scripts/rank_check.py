@@ -9,6 +9,12 @@ Every checkpoint is scored against the held-out real images (Fashion-MNIST's tes
 classifier's own 20% hold-out) by the shipped classifier read at its last layer (the reference), by the same
 classifier read at all depths ("-layers") and by the generic random-conv-v1; the script prints the table and the
 Spearman rank correlation of each against the reference, pooled over both runs.
+
+A reference can only order checkpoints it sees some of the real images' kind in. When not one sample lands inside
+the real images' manifold in the reference's own features (its precision and recall both 0), their feature
+clouds are apart and the FD is saturated (measured: the digits classifier gives every not-yet-digit checkpoint FD
+166-204, in no order, while random-conv-v1 sees them improve). So the pass mark is the Spearman over the
+checkpoints the reference can rank (precision or recall above 0); the Spearman over all of them is printed too.
 """
 
 from __future__ import annotations
@@ -40,7 +46,10 @@ RUNS = (
     {"arch": "mlp", "loss": "bce", "mlp_hidden": [128, 256, 512], "seed": 1},
 )
 STEPS = (10, 25, 50, 100, 200, 400, 800, 1500)
+# Digits leave the noise band later (the MLP after ~800 steps): more checkpoints after that, to rank >= 8.
+DATASET_STEPS = {"digits": (10, 25, 50, 100, 200, 400, 600, 800, 1100, 1500, 2200, 3000)}
 QUICK_STEPS = (10, 30, 100, 300)
+MIN_RANKED = 8  # checkpoints the reference can rank, over both runs
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -96,6 +105,7 @@ def score(dataset: str, checkpoints: list[tuple[str, int, Path]], n: int) -> lis
     names = [REFERENCE[dataset], *(c for c in CANDIDATES[dataset] if c in list_extractors())]
     extractors = {name: extractor_by_name(name, 1, SIZE[dataset]) for name in names}
     stats = {name: real_feature_stats(ext, real, max_count=5000) for name, ext in extractors.items()}
+    ref = REFERENCE[dataset]
     rows = []
     for run, step, path in checkpoints:
         generator = load_generator(path).generator
@@ -103,19 +113,31 @@ def score(dataset: str, checkpoints: list[tuple[str, int, Path]], n: int) -> lis
         for name, ext in extractors.items():
             result = evaluate_generator(generator, ext, stats[name], n=n, kid_subsets=10)
             row[name] = {k: result[k] for k in ("fid", "kid", "precision", "recall", "density", "knn_coverage")}
+        row["rankable"] = bool(row[ref]["precision"] or row[ref]["recall"])  # else no sample is inside its manifold
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
 
 
+def extractor_names(rows: list[dict[str, Any]]) -> list[str]:
+    return [k for k in rows[0] if k not in ("run", "step", "rankable")]
+
+
 def correlations(rows: list[dict[str, Any]], dataset: str) -> dict[str, dict[str, float]]:
-    """Spearman of each candidate's FD and KID against the reference FD, pooled over all checkpoints."""
-    ref = [r[REFERENCE[dataset]]["fid"] for r in rows]
-    return {name: {key: spearman(ref, [r[name][key] for r in rows]) for key in ("fid", "kid")}
-            for name in rows[0] if name not in ("run", "step")}
+    """Spearman of each candidate's FD and KID against the reference FD, pooled over both runs' checkpoints:
+    over those the reference can rank ("fid", "kid"), and over all of them ("fid_all")."""
+    ranked = [r for r in rows if r["rankable"]]
+    ref, ref_all = [r[REFERENCE[dataset]]["fid"] for r in ranked], [r[REFERENCE[dataset]]["fid"] for r in rows]
+    return {name: {"fid": spearman(ref, [r[name]["fid"] for r in ranked]) if len(ranked) > 2 else float("nan"),
+                   "kid": spearman(ref, [r[name]["kid"] for r in ranked]) if len(ranked) > 2 else float("nan"),
+                   "fid_all": spearman(ref_all, [r[name]["fid"] for r in rows]), "ranked": len(ranked),
+                   "runs": len({r["run"] for r in ranked})}
+            for name in extractor_names(rows)}
 
 
-def rank_check(dataset: str, steps: tuple[int, ...], n: int, root: Path) -> tuple[list[dict[str, Any]], dict]:
+def rank_check(dataset: str, steps: tuple[int, ...] | None, n: int, root: Path) -> tuple[list[dict[str, Any]], dict]:
+    """Train both runs, score every checkpoint, correlate; steps=None: the dataset's own schedule."""
+    steps = steps or DATASET_STEPS.get(dataset, STEPS)
     checkpoints = []
     for i, settings in enumerate(RUNS):
         label = f"{settings['arch']}-seed{settings['seed']}"
@@ -127,14 +149,18 @@ def rank_check(dataset: str, steps: tuple[int, ...], n: int, root: Path) -> tupl
 
 
 def markdown(dataset: str, rows: list[dict[str, Any]], corr: dict) -> str:
-    names = [k for k in rows[0] if k not in ("run", "step")]
-    head = "| run | step | " + " | ".join(f"FD {n} | KID {n}" for n in names) + " |"
-    lines = [f"**{dataset}**: {len(rows)} checkpoints of two runs", "", head, "|" + "---|" * (2 + 2 * len(names))]
+    names = extractor_names(rows)
+    head = "| run | step | " + " | ".join(f"FD {n} | KID {n}" for n in names) + " | ranked |"
+    lines = [f"**{dataset}**: {len(rows)} checkpoints of two runs", "", head, "|" + "---|" * (3 + 2 * len(names))]
     for r in rows:
         lines.append(f"| {r['run']} | {r['step']} | " + " | ".join(f"{r[n]['fid']:.4g} | {r[n]['kid']:.4g}"
-                                                                    for n in names) + " |")
-    lines += ["", "Spearman vs the reference FD (" + REFERENCE[dataset] + "): " + "; ".join(
-        f"{n}: FD {c['fid']:.3f}, KID {c['kid']:.3f}" for n, c in corr.items())]
+                                                                    for n in names)
+                     + f" | {'yes' if r['rankable'] else 'no (reference sees no sample in its manifold)'} |")
+    ranked = next(iter(corr.values()))
+    lines += ["", f"Spearman vs the reference FD ({REFERENCE[dataset]}) over the {ranked['ranked']} checkpoints it "
+              f"ranks ({ranked['runs']} runs): " + "; ".join(
+                  f"{n}: FD {c['fid']:.3f}, KID {c['kid']:.3f}" for n, c in corr.items()),
+              "Over all checkpoints: " + "; ".join(f"{n}: FD {c['fid_all']:.3f}" for n, c in corr.items())]
     return "\n".join(lines)
 
 
@@ -147,14 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    steps = QUICK_STEPS if args.quick else STEPS
+    steps = QUICK_STEPS if args.quick else None
     t0 = time.perf_counter()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in args.datasets:
             rows, corr = rank_check(dataset, steps, args.samples, Path(tmp) / dataset)
             print("\n" + markdown(dataset, rows, corr) + "\n", flush=True)
-            ok &= corr["random-conv-v1"]["fid"] >= 0.9
+            c = corr["random-conv-v1"]
+            ok &= c["fid"] >= 0.9 and c["ranked"] >= MIN_RANKED and c["runs"] == 2
     print(f"total {time.perf_counter() - t0:.0f} s; generic FD Spearman >= 0.9 everywhere: {ok}", flush=True)
     return 0 if ok else 1
 

@@ -95,3 +95,38 @@ def test_history_downsampling_keeps_memory_bounded() -> None:
     for _ in range(10):
         history = downsample(history + [{"step": 1}], 2000)
     assert len(history) <= 2000
+
+
+def test_a_watched_cpu_run_on_all_cpus_gives_up_one_thread_and_takes_it_back_when_unwatched(monkeypatch) -> None:
+    import ganlab.train.job as job_module
+    from ganlab.device import usable_cpus
+
+    if usable_cpus() < 2:
+        pytest.skip("one usable CPU: there is no thread to give up")
+    monkeypatch.setattr(job_module, "WATCH_GRACE_S", 1.0)
+    job = TrainingJob(tiny_config(threads=0, max_steps=1_000_000, checkpoint_every=1_000_000))
+    job.start()
+    everyone = job.wait_for(lambda s: s.state == "running" and s.step >= 2, timeout=60)
+    assert everyone.threads == everyone.all_threads == usable_cpus()  # unwatched: every CPU
+    job.watched()
+    shared = job.wait_for(lambda s: s.threads == usable_cpus() - 1, timeout=30)  # the worker says it applied it
+    step = shared.step
+    job.wait_for(lambda s: s.step >= step + 3, timeout=60)  # and it trains on
+    job.wait_for(lambda s: s.threads == usable_cpus(), timeout=30)  # no refresh for a second: all back
+    assert job.stop(timeout=30)
+
+
+def test_a_run_with_a_fixed_thread_count_is_never_changed_by_watching(monkeypatch) -> None:
+    import ganlab.train.job as job_module
+
+    monkeypatch.setattr(job_module, "WATCH_GRACE_S", 1.0)
+    job = TrainingJob(tiny_config(threads=1, max_steps=1_000_000, checkpoint_every=1_000_000))
+    job.start()
+    job.wait_for(lambda s: s.state == "running" and s.step >= 2, timeout=60)
+    for _ in range(3):
+        job.watched()
+        step = job.snapshot().step
+        job.wait_for(lambda s, step=step: s.step > step, timeout=30)
+    snap = job.snapshot()
+    assert (snap.threads, snap.all_threads) == (1, 0)
+    assert job.stop(timeout=30)

@@ -1,5 +1,5 @@
 """Slow: the generic metric ranks checkpoints of two real training runs like the shipped classifier's FID
-(scripts/rank_check.py; Spearman >= 0.9 pooled over both runs' checkpoints)."""
+(scripts/rank_check.py; Spearman >= 0.9 pooled over both runs' checkpoints that the reference does not read as noise)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def test_generic_metric_ranks_checkpoints_like_the_shipped_classifier(dataset, t
     if dataset == "fashion-mnist" and find_idx("fashion-mnist", "test") is None:
         pytest.skip("Debian's dataset-fashion-mnist is not installed (apt install dataset-fashion-mnist)")
     script = _script()
-    rows, corr = script.rank_check(dataset, script.STEPS, n=1000, root=tmp_path)
-    assert len(rows) >= 8 and len({r["run"] for r in rows}) == 2
-    assert corr["random-conv-v1"]["fid"] >= 0.9, corr
+    rows, corr = script.rank_check(dataset, None, n=1000, root=tmp_path)
+    generic = corr["random-conv-v1"]
+    # >= 8 checkpoints of both runs that the reference sees content in (not noise to it), ranked alike
+    assert generic["ranked"] >= script.MIN_RANKED and generic["runs"] == 2, corr
+    assert generic["fid"] >= 0.9, corr

@@ -206,6 +206,7 @@ def panel_body(job_id: str, every: float | None) -> None:
     if job is None:
         st.warning("This job is gone (the app was restarted); its run is listed on the Runs page.")
         return
+    job.watched()  # a CPU run shares a core with this page while it is shown (TrainingJob.watched says why)
     snap = job.snapshot()
     if poll_interval(snap) != every:
         st.rerun(scope="app")  # redefine the fragment with the new interval (None stops polling)
@@ -246,6 +247,9 @@ def panel_body(job_id: str, every: float | None) -> None:
               JobState.PAUSED: "Paused: it holds its place until you press Unpause (or Stop).",
               JobState.QUEUED: "It starts by itself when the job ahead of it ends.",
               JobState.STARTING: "Loading data and building the networks."}.get(snap.state)
+    if footer and snap.all_threads and snap.threads < snap.all_threads:
+        footer += (f" While a page shows this panel it trains on {snap.threads} of {snap.all_threads} CPU threads, "
+                   "so drawing the page does not stall it; it takes all back when no page shows it.")
     if footer:
         st.caption(f"Updated {time.strftime('%H:%M:%S')} · trained {format_duration(latest.get('elapsed'))}. {footer}")
 

@@ -18,6 +18,7 @@ from ganlab.train.runner import Runner, make_runner
 from ganlab.train.snapshot import JobSnapshot, JobState, downsample
 from ganlab.train.worker import WorkOrder
 
+WATCH_GRACE_S = 5.0  # the live panel refreshes every second while a job trains: 5 s without one = nobody watches
 STATUS_EVERY_S = 5.0  # progress written to status.json at most this often (liveness comes from the lock)
 RUN_STATES = {JobState.FINISHED: RunState.FINISHED, JobState.STOPPED: RunState.STOPPED,
               JobState.FAILED: RunState.FAILED, JobState.DIVERGED: RunState.FAILED}
@@ -56,6 +57,9 @@ class TrainingJob:
                                  history=tuple(self._history))
         self._last_status = 0.0
         self._ended = threading.Event()
+        self._watched_at = -WATCH_GRACE_S  # time.monotonic() of the newest page refresh that showed this job
+        self._all_threads = 0  # a CPU run on all CPUs (threads=0) that may share them: how many; 0 = never shares
+        self._asked_threads = 0  # the thread count last asked of the worker
 
     # ------------------------------------------------------------------ controls
     def start(self, device: str | None = None) -> None:
@@ -109,6 +113,28 @@ class TrainingJob:
             if self._snap.state != JobState.PAUSED:
                 raise ValueError(f"single steps need a paused job; job {self.job_id} is {self._snap.state}")
             self._runner.send(command)
+
+    def watched(self) -> None:
+        """A page shows this job's live panel now.
+
+        On a CPU the page's own work (script reruns, the browser drawing charts) takes one core for moments at a
+        time, and a run on every core then waits at each operator for its descheduled thread (measured: half the
+        throughput with one tab on two cores). So while watched, a run set to all CPUs trains on one fewer, and
+        takes it back WATCH_GRACE_S after the last refresh. A run with a fixed thread count is left alone.
+        """
+        with self._lock:
+            self._watched_at = time.monotonic()
+            self._share_cpu()
+
+    def _share_cpu(self) -> None:
+        """Give up or take back one CPU thread as watching starts or stops (caller holds the lock)."""
+        if not self._all_threads or self._snap.state not in (JobState.RUNNING, JobState.PAUSED):
+            return
+        watched = time.monotonic() - self._watched_at < WATCH_GRACE_S
+        threads = self._all_threads - 1 if watched else self._all_threads
+        if threads != self._asked_threads:
+            self._runner.send(f"threads {threads}")  # the worker answers ("threads", n) once it applied it
+            self._asked_threads = threads
 
     def join(self, timeout: float | None = None) -> bool:
         return self._ended.wait(timeout) if self._thread is not None or self._ended.is_set() else True
@@ -187,7 +213,11 @@ class TrainingJob:
                 state = JobState.PAUSED if self._paused else JobState.RUNNING
                 self._set(state=state, step=info["step"], total_steps=info["total_steps"], config=self.config,
                           d_updates=info["d_updates"], g_updates=info["g_updates"], hardware=info["hardware"],
-                          quality_note=info["quality_note"], message=info["message"], history=tuple(self._history))
+                          quality_note=info["quality_note"], message=info["message"], history=tuple(self._history),
+                          threads=info["threads"] if info["device"] == "cpu" else 0)
+                if info["device"] == "cpu" and self.config.threads == 0 and info["threads"] >= 2:
+                    self._all_threads = self._asked_threads = info["threads"]
+                    self._set(all_threads=info["threads"])
                 self._record(RunState.RUNNING, started=time.time())
             elif kind == "event":
                 self._on_event(*message[1:])
@@ -195,11 +225,14 @@ class TrainingJob:
                 state = JobState.PAUSED if kind == "paused" else JobState.RUNNING
                 self._set(state=state, **message[1])
                 self._record(RunState(kind))
+            elif kind == "threads":
+                self._set(threads=message[1])
             elif kind == "ended":
                 state = JobState(message[1])
                 return state, {"message": f"{state} at step {message[2]['step']}", **message[2]}
             elif kind == "error":
                 return JobState(message[1]), {"error": message[2], "error_detail": message[3], "message": message[2]}
+            self._share_cpu()  # every message is a chance to take the thread back once nobody watches
         return None
 
     def _on_event(self, kind: str, step: int, counts: dict[str, int], record: dict | None, grid: Any) -> None:

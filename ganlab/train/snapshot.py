@@ -65,6 +65,8 @@ class JobSnapshot:
     device: str = ""  # where the queue pinned the job ("cuda:1", "cpu"); empty while queued
     d_updates: int = 0
     g_updates: int = 0
+    threads: int = 0  # CPU threads the worker trains on now (0: not known yet, or not a CPU run)
+    all_threads: int = 0  # ...and when nobody watches: a CPU run gives one up while a page shows its panel
     updated: float = field(default_factory=time.time)
 
     @property

@@ -3,12 +3,13 @@
 A TrainingJob starts `work()` in a child process (`python -m ganlab.train.worker`), so page reruns in the
 app's process cannot hold the GIL the trainer needs, or in a thread of its own process (tests, benchmarks).
 Either way the protocol is the same: the job sends one WorkOrder, then commands ("pause", "unpause", "stop",
-"step_d", "step_g", "step_both"); the worker sends messages (first item = kind):
+"step_d", "step_g", "step_both", "threads N" with N = 0 for all CPUs); the worker sends messages (first item = kind):
 
   ("progress", text)                              while loading data
-  ("ready", info)                                 trainer built: hardware, totals, step, counters, notes
+  ("ready", info)                                 trainer built: hardware, device, threads, totals, counters, notes
   ("event", kind, step, counters, record, grid)   a TrainEvent (log record or uint8 grid)
   ("paused", counters) / ("running", counters)    after pause / unpause (counters are the exact ones)
+  ("threads", n)                                  after "threads N": the CPU threads it trains on now
   ("ended", state, counters)                      finished or stopped, checkpoint written
   ("error", state, message, detail)               failed or diverged; the last good checkpoint stays
 """
@@ -22,7 +23,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ganlab.config import TrainConfig
+from ganlab.device import set_threads
 from ganlab.runs import Run
 from ganlab.runs.lifecycle import adopt_lock
 from ganlab.train.events import DivergedError, TrainEvent
@@ -89,6 +93,7 @@ class _Worker:
         hw = f"{t.device} · {t.hardware.precision}" + (" · channels_last" if t.hardware.channels_last else "")
         skipped = f" ({t.num_skipped} files skipped: {'; '.join(t.skipped[:3])})" if t.num_skipped else ""
         self.send("ready", {**counters(t), "total_steps": t.total_steps, "hardware": hw, "config": t.config.to_dict(),
+                            "device": t.device.type, "threads": torch.get_num_threads(),
                             "quality_note": t.quality_note,
                             "message": f"{t.num_images} images from {t.dataset_name}{skipped}"})
         if t.step == 0:  # a grid before the first step shows the untrained generator
@@ -113,6 +118,8 @@ class _Worker:
                 return self.end("stopped")
             elif command in ("step_d", "step_g", "step_both"):
                 self.single_step(command)
+            elif command is not None and command.startswith("threads "):
+                self.send("threads", set_threads(int(command.split()[1])))  # between steps: the pool is idle
             elif command is None:
                 if t.finished:
                     return self.end("finished")
@@ -170,8 +177,6 @@ def _disk_full(exc: BaseException | None) -> OSError | None:
 
 def error_message(exc: BaseException) -> str:
     """What a user reads when training ends with this exception, with what to do about it."""
-    import torch
-
     message = str(exc) or type(exc).__name__
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         return "the GPU ran out of memory: choose a smaller batch size or image size, then start again"
