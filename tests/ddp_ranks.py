@@ -8,6 +8,7 @@ under the runs folder.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -66,10 +67,14 @@ def run_rank(rank: int, world_size: int, ports: list[int], runs_dir: str, out_di
     distributed.ReducingMeter.add = add
     distributed.DistributedTrainer.train_step = train_step
     distributed.DistributedTrainer.load_state_dict = load_state_dict
-    codes = []
+    from torch.nn.parallel import DistributedDataParallel
+
+    codes, replicas_left = [], []
     for index, argv in enumerate(commands):
         phase["index"] = index
         os.environ["MASTER_PORT"] = str(ports[index])
         codes.append(main(argv))
+        # No collection here: what is alive now would be torn down with the interpreter, process group included.
+        replicas_left.append(sum(isinstance(o, DistributedDataParallel) for o in gc.get_objects()))
     Path(out_dir, f"rank{rank}.json").write_text(json.dumps(
-        {"codes": codes, "local": local, "resumed_at": resumed_at, "writes": writes}))
+        {"codes": codes, "local": local, "resumed_at": resumed_at, "writes": writes, "replicas_left": replicas_left}))

@@ -112,6 +112,11 @@ def test_every_command_succeeds_on_both_processes_and_makes_one_run_each(two_pro
     assert sorted(two_process_runs["runs"]) == ["00000-dcgan-digits", "00001-dcgan-digits"]
 
 
+def test_no_process_keeps_a_replica_or_its_process_group_after_a_command(two_process_runs: dict) -> None:
+    # A replica left for interpreter shutdown takes the gloo process group with it there: a SIGABRT at exit.
+    assert [r["replicas_left"] for r in two_process_runs["ranks"]] == [[0, 0, 0], [0, 0, 0]]
+
+
 def test_logged_losses_are_the_mean_over_processes(two_process_runs: dict) -> None:
     records = [r for r in two_process_runs["a"].read_metrics() if "loss_d" in r]
     assert [r["step"] for r in records] == list(range(1, 21))

@@ -10,6 +10,7 @@ one process; the other processes write nothing and print nothing but their error
 from __future__ import annotations
 
 import argparse
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,11 @@ def run_in_world(world: "World", command: Callable[[], int]) -> int:
     try:
         return command()
     finally:
+        # The trainer sits in reference cycles and its DDP replicas hold the process group, so without a collection
+        # here the group's gloo threads outlive destroy_process_group() and may be torn down during interpreter
+        # finalization, where releasing a tensor needs the GIL: the process then aborts (SIGABRT, "terminate called
+        # without an active exception") after a run that finished well.
+        gc.collect()
         worlds.leave()
 
 
