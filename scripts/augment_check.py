@@ -119,6 +119,7 @@ def main() -> int:
     parser.add_argument("--finetune-class", type=int, default=7, help="Fashion-MNIST class of part 2 (7 = Sneaker)")
     parser.add_argument("--finetune-augment", default="off,diffaugment",
                         help="part 2: each of these augmentations from scratch and from fashion-dcgan")
+    parser.add_argument("--augment", default="off,diffaugment,ada", help="part 1: the augmentations compared")
     parser.add_argument("--parts", default="1,2", help="which parts to run")
     parser.add_argument("--points", type=int, default=5, help="FIDs per arm along the way (the last at the end)")
     parser.add_argument("--ada-kimg", type=float, default=TrainConfig.ada_kimg, help="ADA's speed of p (ada_kimg)")
@@ -146,7 +147,7 @@ def main() -> int:
         folder = write_png_folder(subset, work / "fashion-1k")
         stats = real_feature_stats(extractor, test.images, max_count=len(test))
         arms = {name: Trainer(recipe(folder, args.seed, augment=name, ada_kimg=args.ada_kimg), None)
-                for name in ("off", "diffaugment", "ada")}
+                for name in (a.strip() for a in args.augment.split(",") if a.strip())}
         report["part1"] = {"images": len(subset), "seconds_per_arm": args.seconds,
                            "arms": run_part("part 1 (1,000 images)", arms, args.seconds, args.points, extractor,
                                             stats, emit)}

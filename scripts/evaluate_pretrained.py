@@ -73,19 +73,21 @@ def evaluate(card: dict, n_fake: int = N_FAKE, extractor_name: str | None = None
         "coverage": [round(c, 4) for c in result["coverage"]] if result["coverage"] else None,
         "real_floor_coverage": [round(c, 4) for c in floor["coverage"]] if floor["coverage"] else None,
         "against": "test split" if card["dataset"] in TEST_SUBSET else "stratified 20% hold-out (seed 0)",
-        "command": f"python scripts/evaluate_pretrained.py {card['name']}",
+        "command": f"python scripts/evaluate_pretrained.py {card['name']}"
+                   + (f" --extractor {extractor_name}" if extractor_name else ""),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*")
+    parser.add_argument("--extractor", default="", help="measure with this extractor instead of the card's own")
     args = parser.parse_args()
     torch.manual_seed(0)
     for card in list_pretrained():
         if args.names and card["name"] not in args.names:
             continue
-        metrics = evaluate(card)
+        metrics = evaluate(card, extractor_name=args.extractor or None)
         path = Path(card.pop("path")).with_suffix(".json")
         card["metrics"] = metrics or {"note": f"no feature extractor for {card['dataset']}: no FID is reported"}
         path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")

@@ -169,7 +169,7 @@ def test_kid_deterministic_given_seed_and_keeps_global_rng():
 
 def test_list_extractors_has_shipped_classifiers():
     names = list_extractors()
-    assert "digits" in names and "fashion-mnist" in names
+    assert {"digits-layers", "fashion-mnist-layers", "fashion-mnist"} <= set(names)
 
 
 def test_get_extractor_generic_for_any_other_dataset():

@@ -90,6 +90,20 @@ def test_shipped_classifiers_stay_the_default_for_their_datasets():
     assert extractor_by_name("digits", 1, 32).num_features == 128  # the penultimate reading stays available
 
 
+def test_a_retired_extractor_is_never_chosen_nor_listed_but_still_measures_by_name(monkeypatch):
+    import dataclasses
+
+    from ganlab.metrics import extractors, list_extractors, retired_extractors
+
+    assert "blind to strong pixel noise" in retired_extractors()["digits"]
+    assert "digits" not in list_extractors() and "digits-layers" in list_extractors()
+    # Even when the dataset's current extractor cannot be built, the choice skips the retired one.
+    entry = extractors._REGISTRY["digits-layers"]
+    monkeypatch.setitem(extractors._REGISTRY, "digits-layers", dataclasses.replace(entry, available=lambda: False))
+    assert get_extractor("digits", 1, 32).name == "random-conv-v1"
+    assert extractor_by_name("digits", 1, 32).name == "digits"  # cards measured with it reproduce
+
+
 def test_extractor_by_name_refuses_unknown_names():
     with pytest.raises(ValueError, match="unknown extractor 'nope'; known: .*random-conv-v1"):
         extractor_by_name("nope", 1, 32)

@@ -20,8 +20,13 @@ def _plain(value: Any) -> Any:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ganlab.metrics import evaluate_checkpoint
+    import sys
 
+    from ganlab.metrics import evaluate_checkpoint, retired_extractors
+
+    why = retired_extractors().get(args.extractor or "")
+    if why:  # still measured, so an older record can be compared like for like
+        print(f"note: extractor {args.extractor!r} is retired ({why})", file=sys.stderr)
     result = evaluate_checkpoint(args.checkpoint, extractor=args.extractor, samples=args.samples,
                                  dataset=args.dataset, data_path=args.data_path, which=args.which, seed=args.seed,
                                  use_ema=not args.no_ema, device=args.device)

@@ -17,6 +17,7 @@ from ganlab.metrics.extractors import (
     get_extractor,
     list_extractors,
     register_extractor,
+    retired_extractors,
 )
 from ganlab.metrics.live import LiveQuality
 from ganlab.metrics.manifold import knn_radii, manifold_scores
@@ -43,6 +44,6 @@ __all__ = [
     "SmallCNN", "cached_file_stats", "cached_real_stats", "choose_extractor", "class_coverage", "compare",
     "dataset_real_stats", "evaluate_checkpoint", "evaluate_generator", "extract", "extractor_by_name",
     "frechet_distance", "frechet_from_stats", "generated_features", "get_extractor", "kid", "knn_radii",
-    "list_extractors", "load_small_cnn", "manifold_scores", "mmd2_unbiased", "mode_alarm", "read_card",
+    "list_extractors", "retired_extractors", "load_small_cnn", "manifold_scores", "mmd2_unbiased", "mode_alarm", "read_card",
     "real_feature_stats", "register_extractor",
 ]

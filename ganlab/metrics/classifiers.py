@@ -176,7 +176,10 @@ register_extractor("digits-layers", datasets=("digits",), available=lambda: ship
 register_extractor("fashion-mnist-layers", datasets=_FASHION_NAMES,
                    available=lambda: shipped_available("fashion-mnist", "layers"),
                    why_missing=lambda: _missing("fashion-mnist"))(lambda c, s: load_small_cnn("fashion-mnist", "layers"))
-register_extractor("digits", available=lambda: shipped_available("digits"),
-                   why_missing=lambda: _missing("digits"))(lambda c, s: load_small_cnn("digits"))
+# The digits classifier's last layer does not see strong pixel noise (Gaussian, sigma 4 of 16: FD 3.415 clean,
+# 3.387 noisy; docs/metrics.md), so it fails the disturbance test that every offered extractor passes.
+register_extractor("digits", available=lambda: shipped_available("digits"), why_missing=lambda: _missing("digits"),
+                   retired="its last layer is blind to strong pixel noise; digits-layers reads every depth and is "
+                   "not")(lambda c, s: load_small_cnn("digits"))
 register_extractor("fashion-mnist", datasets=_FASHION_NAMES, available=lambda: shipped_available("fashion-mnist"),
                    why_missing=lambda: _missing("fashion-mnist"))(lambda c, s: load_small_cnn("fashion-mnist"))

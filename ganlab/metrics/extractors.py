@@ -110,6 +110,7 @@ class _Entry:
     available: Callable[[], bool]
     priority: int  # among generic extractors: lower is tried first
     why_missing: Callable[[], str]
+    retired: str = ""  # why it is no longer chosen or listed; still built by name, to re-score older records
 
 
 @dataclass(frozen=True)
@@ -131,27 +132,35 @@ def register_extractor(
     available: Callable[[], bool] | None = None,
     priority: int = 50,
     why_missing: Callable[[], str] | None = None,
+    retired: str = "",
 ) -> Callable[[Factory], Factory]:
     """Decorator registering `factory(channels, img_size) -> FeatureExtractor | None` under `name`.
 
     datasets=() means "the dataset called `name`"; None means a generic extractor, tried by `priority`.
     `available()` is checked at lookup time, so an extractor whose weights are missing is simply not offered;
-    `why_missing()` says why (e.g. which file is absent) when a lookup passes it over.
+    `why_missing()` says why (e.g. which file is absent) when a lookup passes it over. A `retired` extractor (the
+    reason given) is never chosen for a dataset nor listed, but `extractor_by_name` still builds it, so records and
+    cards measured with it can be measured again the same way.
     """
 
     def deco(factory: Factory) -> Factory:
         ds = None if datasets is None else (tuple(datasets) or (name,))
         ch = None if channels is None else tuple(channels)
         _REGISTRY[name] = _Entry(factory, ds, ch, available or (lambda: True), priority,
-                                 why_missing or (lambda: "its files are missing"))
+                                 why_missing or (lambda: "its files are missing"), retired)
         return factory
 
     return deco
 
 
 def list_extractors() -> list[str]:
-    """Names of the registered extractors that can be built on this machine right now."""
-    return sorted(name for name, entry in _REGISTRY.items() if entry.available())
+    """Names of the registered extractors, not retired, that can be built on this machine right now."""
+    return sorted(name for name, entry in _REGISTRY.items() if not entry.retired and entry.available())
+
+
+def retired_extractors() -> dict[str, str]:
+    """{name: why} of the extractors kept only to measure older records again."""
+    return {name: entry.retired for name, entry in _REGISTRY.items() if entry.retired}
 
 
 def _check_shape(channels: int, img_size: int) -> None:
@@ -170,8 +179,9 @@ def choose_extractor(dataset: str, channels: int, img_size: int, name: str | Non
     if name:
         return ExtractorChoice(extractor_by_name(name, channels, img_size))
     key = (dataset or "").strip().lower()
-    specific = [(n, e) for n, e in _REGISTRY.items() if e.datasets is not None and key in e.datasets]
-    generic = sorted(((n, e) for n, e in _REGISTRY.items() if e.datasets is None), key=lambda ne: ne[1].priority)
+    current = {n: e for n, e in _REGISTRY.items() if not e.retired}
+    specific = [(n, e) for n, e in current.items() if e.datasets is not None and key in e.datasets]
+    generic = sorted(((n, e) for n, e in current.items() if e.datasets is None), key=lambda ne: ne[1].priority)
     skipped = []
     for entry_name, entry in specific + generic:
         if entry.channels is not None and channels not in entry.channels:
