@@ -116,6 +116,22 @@ def test_choosing_a_dataset_loads_its_recipe_unless_a_field_is_given(dataset: st
     assert with_loss.img_size == config.img_size  # and leaves the dataset's size alone
 
 
+def test_a_datasets_learning_rates_for_a_loss_apply_in_either_order_and_only_to_that_pair() -> None:
+    from ganlab.config import PAIR_RECIPES, pair_recipe
+
+    assert PAIR_RECIPES[("fashion-mnist", "bce")] == dict(lr_g=4e-4, lr_d=4e-4)
+    fashion = build_config({"dataset": "fashion-mnist"})
+    assert (fashion.lr_g, fashion.lr_d, fashion.batch_size, fashion.g_channels) == (4e-4, 4e-4, 32, 32)
+    assert fashion == TrainConfig(**recipe("dcgan", "bce", "fashion-mnist"))
+    wgan = build_config({"dataset": "fashion-mnist", "loss": "wgan-gp"})
+    assert (wgan.lr_g, wgan.lr_d) == (1e-4, 1e-4)  # the pair has no measured rates: the loss's own
+    assert (build_config({"dataset": "digits"}).lr_g, pair_recipe("bce", "digits")) == (2e-4, dict(lr_g=2e-4, lr_d=2e-4))
+    assert build_config({"dataset": "fashion-mnist", "lr_g": 1e-3}).lr_g == 1e-3  # an explicit choice wins
+    base = TrainConfig(dataset="fashion-mnist", lr_g=5e-5, lr_d=5e-5).to_dict()
+    assert build_config({"epochs": 2}, base=base).lr_g == 5e-5  # a saved config keeps its rates
+    assert build_config({"loss": "bce"}, base=base).lr_g == 4e-4  # choosing the loss loads the pair's
+
+
 def test_a_base_config_keeps_its_size_unless_the_dataset_is_chosen() -> None:
     base = TrainConfig(dataset="fashion-mnist", img_size=64, batch_size=32).to_dict()
     assert (build_config({"epochs": 2}, base=base).img_size, build_config({"epochs": 2}, base=base).batch_size) == (64, 32)

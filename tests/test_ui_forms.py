@@ -47,6 +47,24 @@ def test_loss_change_loads_that_losses_defaults(app_manager) -> None:
     assert at.number_input(key="cfg.beta1").value == 0.0
 
 
+def test_a_datasets_learning_rates_for_the_loss_follow_either_choice(app_manager) -> None:
+    at = open_train()
+
+    def rates() -> tuple[float, float]:
+        assert not at.exception, at.exception
+        return at.number_input(key="cfg.lr_g").value, at.number_input(key="cfg.lr_d").value
+
+    at.selectbox(key="cfg.dataset").set_value("fashion-mnist").run()
+    assert rates() == pytest.approx((4e-4, 4e-4))  # measured for Fashion-MNIST with BCE
+    at.selectbox(key="cfg.loss").set_value("wgan-gp").run()
+    assert rates() == pytest.approx((1e-4, 1e-4))  # no rates measured for the pair: the loss's own
+    at.selectbox(key="cfg.dataset").set_value("digits").run()
+    at.selectbox(key="cfg.loss").set_value("bce").run()
+    assert rates() == pytest.approx((2e-4, 2e-4))
+    at.selectbox(key="cfg.dataset").set_value("fashion-mnist").run()
+    assert rates() == pytest.approx((4e-4, 4e-4))  # the same pair reached in the other order
+
+
 def test_mlp_architecture_shows_layer_sizes_instead_of_widths(app_manager) -> None:
     at = open_train()
     assert "cfg.g_channels" in keys(at.number_input)

@@ -6,11 +6,13 @@ from ganlab.config.presets import (
     ARCH_RECIPES,
     DATASET_RECIPES,
     LOSS_RECIPES,
+    PAIR_RECIPES,
     PRESETS,
     Preset,
     build_config,
     dataset_recipe,
     get_preset,
+    pair_recipe,
     recipe,
 )
 from ganlab.config.training import (
@@ -29,7 +31,7 @@ from ganlab.config.training import (
 
 __all__ = [
     "ARCHS", "AUGMENTS", "AUGMENT_PARTS", "ARCH_RECIPES", "ConfigError", "DATASET_RECIPES", "DCGAN_SIZES",
-    "DEFAULT_AUGMENT_PARTS", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES", "MAX_MLP_LAYERS", "ModelConfig",
+    "DEFAULT_AUGMENT_PARTS", "DEVICES", "D_NORMS", "FITS", "LOSSES", "LOSS_RECIPES", "PAIR_RECIPES", "MAX_MLP_LAYERS", "ModelConfig",
     "PRECISIONS", "PRESETS", "Preset", "TrainConfig", "build_config", "config_errors", "dataset_recipe", "field_help",
-    "get_preset", "parse_device", "recipe",
+    "get_preset", "pair_recipe", "parse_device", "recipe",
 ]

@@ -25,13 +25,15 @@ LOSS_RECIPES: dict[str, dict[str, Any]] = {
 }
 assert set(LOSS_RECIPES) == set(LOSSES)
 # Per built-in dataset: image size, DCGAN widths, batch and the averaged G, measured with
-# `python -m ganlab bench --quality` (docs/recipes.md). Folders and zips keep whatever the form holds.
+# `python -m ganlab bench --quality` (docs/bench-quality.md). Folders and zips keep whatever the form holds.
 # Every entry sets the same fields, so switching between datasets never keeps one dataset's value on another.
-_GREY_28 = dict(img_size=28, g_channels=64, d_channels=64, batch_size=64, ema=0.0, ema_rampup=0.0, flip=False)
+# 28 px greyscale: widths 32 and batch 32 train 2x the images/s of widths 64 at batch 64 and reach a given FID in
+# about half the minutes (races of 2026-11-27, docs/bench-quality.md); MNIST shares Fashion-MNIST's geometry.
+_GREY_28 = dict(img_size=28, g_channels=32, d_channels=32, batch_size=32, ema=0.0, ema_rampup=0.0, flip=False)
 DATASET_RECIPES: dict[str, dict[str, Any]] = {
     # digits: 8x8 scans upscaled to 32 px (digits-dcgan's size and widths).
     "digits": dict(img_size=32, g_channels=64, d_channels=64, batch_size=64, ema=0.0, ema_rampup=0.0, flip=False),
-    # Fashion-MNIST and MNIST at their own 28 px: the bench --quality baseline (README, Time to a good generator).
+    # Fashion-MNIST and MNIST at their own 28 px (README, Time to a good generator).
     "fashion-mnist": dict(_GREY_28),
     "mnist": dict(_GREY_28),
     # emoji at 64 px with mirrored glyphs and EMA of G: the shipped emoji-dcgan's recipe (its card).
@@ -46,6 +48,21 @@ _DATASET_FIELDS = {k for r in DATASET_RECIPES.values() for k in r}
 assert not (_ARCH_FIELDS & _LOSS_FIELDS or _ARCH_FIELDS & _DATASET_FIELDS or _LOSS_FIELDS & _DATASET_FIELDS)
 
 
+# Learning rates measured for a dataset together with a loss: they replace the loss's own when both are chosen,
+# in either order (the form applies them on a change of either; the CLI after both).
+PAIR_RECIPES: dict[tuple[str, str], dict[str, Any]] = {
+    ("fashion-mnist", "bce"): dict(lr_g=4e-4, lr_d=4e-4),  # batch 32 and narrow nets take the larger steps well
+    ("mnist", "bce"): dict(lr_g=4e-4, lr_d=4e-4),
+}
+assert all(set(r) <= {"lr_g", "lr_d"} for r in PAIR_RECIPES.values())
+
+
+def pair_recipe(loss: str, dataset: str) -> dict[str, Any]:
+    """The learning rates for this loss on this dataset: the pair's measured ones, else the loss's own."""
+    own = {k: v for k, v in LOSS_RECIPES.get(loss, {}).items() if k in ("lr_g", "lr_d")}
+    return {**own, **PAIR_RECIPES.get((dataset, loss), {})}
+
+
 def dataset_recipe(dataset: str) -> dict[str, Any]:
     """The field values the form loads when a dataset is chosen ({} for folders, zips and unknown names)."""
     return dict(DATASET_RECIPES.get(dataset, {}))
@@ -55,7 +72,7 @@ def recipe(arch: str, loss: str, dataset: str | None = None) -> dict[str, Any]:
     """The field values the form loads when arch and loss (and a dataset) are chosen; the CLI applies the same."""
     values = {"arch": arch, "loss": loss, **ARCH_RECIPES.get(arch, {}), **LOSS_RECIPES.get(loss, {})}
     if dataset is not None:
-        values.update(dataset=dataset, **dataset_recipe(dataset))
+        values.update(dataset=dataset, **dataset_recipe(dataset), **pair_recipe(loss, dataset))
     return values
 
 
@@ -140,6 +157,8 @@ def build_config(choices: dict[str, Any], *, preset: str | None = None,
         values.update(recipe(str(arch), str(loss)))
     if base is None or "dataset" in choices or "dataset" in preset_values:
         values.update(dataset_recipe(str(dataset)))
+    if base is None or {"loss", "dataset"} & (set(choices) | set(preset_values)) or preset:
+        values.update(pair_recipe(str(loss), str(dataset)))
     values.update(preset_values)
     values.update(choices)
     return TrainConfig.from_dict({k: list(v) if isinstance(v, tuple) else v for k, v in values.items()})
