@@ -64,6 +64,12 @@ def command(pid: int) -> str:
         return ""
 
 
+def chromium_pids() -> set[int]:
+    """Every Chromium process on the machine: its renderers are forked by a zygote, not always below the browser
+    process, so walking the browser's descendants missed them in some runs."""
+    return {int(p.name) for p in Path("/proc").glob("[0-9]*") if "chromium" in command(int(p.name)).split(" ")[0]}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,7 +120,7 @@ def start_run(context, url: str, dataset: str, threads: int = 0) -> None:
         field.press("Enter")
         page.wait_for_timeout(700)
     page.locator(".st-key-train-start button").click()
-    page.wait_for_selector(".st-key-live-loss .js-plotly-plot", timeout=300_000)
+    page.wait_for_selector(".st-key-live-loss-box svg.marks, .st-key-live-loss .js-plotly-plot", timeout=300_000)
     page.close()
 
 
@@ -152,17 +158,16 @@ def main() -> int:
                                          args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             start_run(context, url, args.dataset, args.threads)
-            browser_pid = next((p for p in descendants(os.getpid()) if "chrom" in command(p)), None)
             for tabs in [int(t) for t in args.tabs.split(",")]:
                 pages = [open_train(context, url) for _ in range(tabs)]
                 time.sleep(args.warmup)
                 workers = [p for p in descendants(server.pid) if "ganlab.train.spawned" in command(p)]
-                chrome = descendants(browser_pid) | {browser_pid} if browser_pid else set()
+                chrome = chromium_pids()
                 t0, s0 = time.monotonic(), run_steps(home)
                 c0 = (cpu_seconds(server.pid), sum(map(cpu_seconds, workers)), sum(map(cpu_seconds, chrome)))
                 time.sleep(args.seconds)
                 t1, s1 = time.monotonic(), run_steps(home)
-                chrome |= descendants(browser_pid) if browser_pid else set()
+                chrome |= chromium_pids()
                 c1 = (cpu_seconds(server.pid), sum(map(cpu_seconds, workers)), sum(map(cpu_seconds, chrome)))
                 rate = (s1 - s0) * args.batch / (t1 - t0)
                 cpu = [(b - a) / (t1 - t0) for a, b in zip(c0, c1)]

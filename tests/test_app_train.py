@@ -104,7 +104,7 @@ def test_train_start_pause_step_resume_stop_leaves_checkpoint(app_manager) -> No
 
     at.button(key="job.unpause").click().run()
     run_until(at, job, lambda s: s.state == "running" and s.step > after_both.step + 2)
-    assert len(at.get("plotly_chart")) >= 2, "loss and score charts should be drawn once metrics exist"
+    assert len(at.get("vega_lite_chart")) >= 2, "loss and score charts should be drawn once metrics exist"
 
     at.button(key="job.stop").click().run()
     assert not at.exception, at.exception

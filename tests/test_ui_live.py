@@ -65,7 +65,7 @@ def test_the_panel_does_not_rebuild_charts_or_images_when_nothing_changed(app_ma
 
     monkeypatch.setenv("GANLAB_JOB_MODE", "thread")
     built = {"charts": 0, "png": 0}
-    real_loss, real_png = live.loss_figure, live.png_bytes
+    real_loss, real_png = live.loss_spec, live.png_bytes
 
     def counting_loss(*args, **kwargs):
         built["charts"] += 1
@@ -75,7 +75,7 @@ def test_the_panel_does_not_rebuild_charts_or_images_when_nothing_changed(app_ma
         built["png"] += 1
         return real_png(*args, **kwargs)
 
-    monkeypatch.setattr(live, "loss_figure", counting_loss)
+    monkeypatch.setattr(live, "loss_spec", counting_loss)
     monkeypatch.setattr(live, "png_bytes", counting_png)
     live.live_charts.clear(), live.grid_png.clear(), live.file_png.clear()
     job = app_manager.submit(tiny_config(max_steps=1_000_000, checkpoint_every=1_000_000, sample_every=2))

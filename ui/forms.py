@@ -19,6 +19,7 @@ from ganlab.config import (
     PRESETS,
     dataset_recipe,
     field_help,
+    pair_recipe,
 )
 from ganlab.device import available_devices, cuda_device_count, resolve_device, supported_precisions
 from ui import form_state, state
@@ -51,12 +52,15 @@ def _on_arch() -> None:
 
 
 def _on_loss() -> None:
-    form_state.set_values(LOSS_RECIPES.get(st.session_state[state.form_key("loss")], {}))
+    loss, dataset = st.session_state[state.form_key("loss")], st.session_state[state.form_key("dataset")]
+    form_state.set_values({**LOSS_RECIPES.get(loss, {}), **pair_recipe(loss, dataset)})
 
 
 def _on_dataset() -> None:
-    """A built-in dataset loads its measured image size, widths, batch and EMA (ganlab.config.DATASET_RECIPES)."""
-    form_state.set_values(dataset_recipe(st.session_state[state.form_key("dataset")]))
+    """A built-in dataset loads its measured image size, widths, batch and EMA (ganlab.config.DATASET_RECIPES),
+    and the learning rates measured for it with the chosen loss (PAIR_RECIPES; the loss's own otherwise)."""
+    loss, dataset = st.session_state[state.form_key("loss")], st.session_state[state.form_key("dataset")]
+    form_state.set_values({**dataset_recipe(dataset), **pair_recipe(loss, dataset)})
 
 
 def _on_upload() -> None:

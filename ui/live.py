@@ -6,13 +6,14 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-import plotly.graph_objects as go
+import pandas as pd
 import streamlit as st
 
 from ganlab.train import JobSnapshot, JobState, TrainingJob
 from ui import state
-from ui.charts import DEFAULT_SMOOTHING, loss_figure, scores_figure
+from ui.charts import DEFAULT_SMOOTHING
 from ui.jobs import get_manager
+from ui.live_vega import CHART_HEIGHT, curve_table, loss_spec, score_keys, scores_spec
 from ui.quality import quality_panel
 from ui.widgets import format_duration, png_bytes, show_error, show_progress
 
@@ -174,18 +175,27 @@ def poll_interval(snap: JobSnapshot) -> float | None:
 
 
 # Built once per snapshot version and shared by every tab that shows the job: a refresh that finds nothing new
-# re-sends the same figures and image bytes instead of rebuilding them (the expensive part of a refresh).
+# re-sends the same tables instead of rebuilding them. The specs stay the same while the user leaves the toggles
+# alone, so the browser only swaps each chart's data (ui/live_vega.py says why that matters).
 @st.cache_resource(max_entries=16, show_spinner=False)
 def live_charts(job_id: str, version: float, log_y: bool, smoothing: float,
-                _history: tuple[dict, ...]) -> tuple[go.Figure, go.Figure, go.Figure | None]:
-    history = {job_id: list(_history)}
-    ada = None
-    if any("ada_p" in r for r in _history):  # ADA's augmentation probability and the overfitting signal behind it
-        ada = loss_figure(history, keys=("ada_p", "ada_rt"), title="ADA: augmentation probability p and r_t",
-                          max_points=LIVE_POINTS)
-    return (loss_figure(history, log_y=log_y, smoothing=smoothing, title="Losses", max_points=LIVE_POINTS),
-            scores_figure(list(_history), smoothing=smoothing, title="Discriminator outputs", max_points=LIVE_POINTS),
-            ada)
+                _history: tuple[dict, ...]) -> list[tuple[str, dict, pd.DataFrame]]:
+    """[(element key, Vega-Lite spec, data)] of the live curves: losses, D's outputs, ADA's p when it runs."""
+    history = list(_history)
+    charts = []
+    for key, keys, title in (("live.loss", ("loss_d", "loss_g"), "Losses"),
+                             ("live.ada", ("ada_p", "ada_rt"), "ADA: augmentation probability p and r_t")):
+        table = curve_table(history, keys, smoothing=smoothing, max_points=LIVE_POINTS)
+        if key == "live.ada" and table.empty:
+            continue
+        magnitudes = bool(log_y and (table["value"] <= 0).any())  # a log axis cannot show a critic's loss
+        if magnitudes:
+            table = curve_table(history, keys, smoothing=smoothing, max_points=LIVE_POINTS, magnitudes=True)
+        charts.append((key, loss_spec(keys, log_y=log_y, title=title, magnitudes=magnitudes), table))
+    keys = score_keys(history)
+    charts.insert(1, ("live.scores", scores_spec(keys),
+                      curve_table(history, keys, smoothing=smoothing, max_points=LIVE_POINTS)))
+    return charts
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -235,12 +245,12 @@ def panel_body(job_id: str, every: float | None) -> None:
         c1, c2 = st.columns([1, 3])
         log_y = c1.toggle("Log scale", key=state.LOG_Y)
         smoothing = c2.slider("Smoothing", 0.0, 0.99, step=0.01, key=state.SMOOTHING)
-        left, right = st.columns(2)
-        losses, scores, ada = live_charts(snap.job_id, snap.updated, bool(log_y), float(smoothing), snap.history)
-        left.plotly_chart(losses, key="live.loss")
-        right.plotly_chart(scores, key="live.scores")
-        if ada is not None:
-            st.plotly_chart(ada, key="live.ada")
+        charts = live_charts(snap.job_id, snap.updated, bool(log_y), float(smoothing), snap.history)
+        for place, (key, spec, table) in zip((*st.columns(2), st.container()), charts):
+            # The chart's key keeps its identity (and so its browser view) across refreshes; the box's key names
+            # it in the page (a keyed chart gets no st-key-* class of its own).
+            place.container(key=f"{key}.box").vega_lite_chart(table, spec, key=key, width="stretch",
+                                                               height=CHART_HEIGHT)
         quality_panel(history, snap.quality_note)
     _grids(job, snap)
     footer = {JobState.RUNNING: "Training continues if you leave this page or close the tab.",

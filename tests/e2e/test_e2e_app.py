@@ -30,7 +30,7 @@ SHOTS = os.environ.get("GANLAB_SCREENSHOTS", "").lower() in ("1", "true", "yes")
 CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 JOB_STATES = ("queued", "starting", "running", "paused", "stopping", "finished", "stopped", "failed", "diverged")
-LOSS_CHART = ".st-key-live-loss .js-plotly-plot"
+LOSS_CHART = ".st-key-live-loss-box svg.marks"  # the live curves: a Vega-Lite chart, drawn as SVG
 HEATMAP = ".st-key-playground-field .js-plotly-plot"
 GIF_FRAMES = 12
 # Tiny and fast, yet long enough to watch: the test stops it long before max_steps. The screenshots use
@@ -195,6 +195,20 @@ def wait_plotly_change(page, css: str, before: str, trace_type: str | None = Non
     return now
 
 
+def chart_picture(page, css: str) -> str:
+    """What a drawn Vega chart shows: its SVG, once it holds a drawn line."""
+    return page.wait_for_function("(css) => { const c = document.querySelector(css);"
+                                  " return c && c.querySelector('path') ? c.outerHTML : false; }", arg=css).json_value()
+
+
+def wait_chart_change(page, css: str, before: str, timeout: float = 60_000) -> str:
+    deadline = time.monotonic() + timeout / 1000
+    while (now := chart_picture(page, css)) == before:
+        assert time.monotonic() < deadline, f"chart {css} did not change in {timeout / 1000:.0f} s"
+        page.wait_for_timeout(300)
+    return now
+
+
 def press_slider(page, css: str, keys: list[str]) -> None:
     # Streamlit 1.67 sliders are react-aria: a visually hidden input[type=range] per thumb takes the keys.
     thumb = page.locator(f"{css} input[type='range'], {css} [role='slider']").first
@@ -274,9 +288,9 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     logging_box = page.locator("input[aria-label='Log every (steps)']").locator("xpath=ancestor::details[1]")
     assert logging_box.get_attribute("open") is not None, "the form's expander closed when the live panel appeared"
     assert wait_state(page, "running", "finished") == "running", "the job ended before it could be watched"
-    losses = plotly_json(page, LOSS_CHART)
+    losses = chart_picture(page, LOSS_CHART)
     _, grid = image(page, "newest grid")
-    wait_plotly_change(page, LOSS_CHART, losses)
+    wait_chart_change(page, LOSS_CHART, losses)
     wait_new_image(page, "newest grid", grid)
     if SHOTS:  # a picture with some history in the curves and the grid slider
         wait_step(page, 700, timeout=400_000)  # digits take shape after a few hundred steps
