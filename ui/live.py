@@ -188,10 +188,11 @@ def live_charts(job_id: str, version: float, log_y: bool, smoothing: float,
         table = curve_table(history, keys, smoothing=smoothing, max_points=LIVE_POINTS)
         if key == "live.ada" and table.empty:
             continue
-        magnitudes = bool(log_y and (table["value"] <= 0).any())  # a log axis cannot show a critic's loss
+        log = log_y and key == "live.loss"  # the toggle is for losses; p and r_t stay on a linear axis
+        magnitudes = bool(log and (table["value"] <= 0).any())  # a log axis cannot show a critic's loss
         if magnitudes:
             table = curve_table(history, keys, smoothing=smoothing, max_points=LIVE_POINTS, magnitudes=True)
-        charts.append((key, loss_spec(keys, log_y=log_y, title=title, magnitudes=magnitudes), table))
+        charts.append((key, loss_spec(keys, log_y=log, title=title, magnitudes=magnitudes), table))
     keys = score_keys(history)
     charts.insert(1, ("live.scores", scores_spec(keys),
                       curve_table(history, keys, smoothing=smoothing, max_points=LIVE_POINTS)))

@@ -28,7 +28,7 @@ assert set(LOSS_RECIPES) == set(LOSSES)
 # `python -m ganlab bench --quality` (docs/bench-quality.md). Folders and zips keep whatever the form holds.
 # Every entry sets the same fields, so switching between datasets never keeps one dataset's value on another.
 # 28 px greyscale: widths 32 and batch 32 train 2x the images/s of widths 64 at batch 64 and reach a given FID in
-# about half the minutes (races of 2026-11-27, docs/bench-quality.md); MNIST shares Fashion-MNIST's geometry.
+# about half the minutes (races of 2026-11-27/28, docs/bench-quality.md); MNIST shares Fashion-MNIST's geometry.
 _GREY_28 = dict(img_size=28, g_channels=32, d_channels=32, batch_size=32, ema=0.0, ema_rampup=0.0, flip=False)
 DATASET_RECIPES: dict[str, dict[str, Any]] = {
     # digits: 8x8 scans upscaled to 32 px (digits-dcgan's size and widths).
