@@ -127,6 +127,8 @@ def test_a_datasets_learning_rates_for_a_loss_apply_in_either_order_and_only_to_
     assert (wgan.lr_g, wgan.lr_d) == (1e-4, 1e-4)  # the pair has no measured rates: the loss's own
     assert (build_config({"dataset": "digits"}).lr_g, pair_recipe("bce", "digits")) == (2e-4, dict(lr_g=2e-4, lr_d=2e-4))
     assert build_config({"dataset": "fashion-mnist", "lr_g": 1e-3}).lr_g == 1e-3  # an explicit choice wins
+    mlp = build_config({"dataset": "fashion-mnist", "arch": "mlp"})
+    assert (mlp.lr_g, mlp.lr_d) == (2e-4, 2e-4)  # measured with the DCGAN only: the MLP keeps the loss's rates
     base = TrainConfig(dataset="fashion-mnist", lr_g=5e-5, lr_d=5e-5).to_dict()
     assert build_config({"epochs": 2}, base=base).lr_g == 5e-5  # a saved config keeps its rates
     assert build_config({"loss": "bce"}, base=base).lr_g == 4e-4  # choosing the loss loads the pair's

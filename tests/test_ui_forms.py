@@ -63,6 +63,10 @@ def test_a_datasets_learning_rates_for_the_loss_follow_either_choice(app_manager
     assert rates() == pytest.approx((2e-4, 2e-4))
     at.selectbox(key="cfg.dataset").set_value("fashion-mnist").run()
     assert rates() == pytest.approx((4e-4, 4e-4))  # the same pair reached in the other order
+    at.selectbox(key="cfg.arch").set_value("mlp").run()
+    assert rates() == pytest.approx((2e-4, 2e-4))  # measured with the DCGAN only
+    at.selectbox(key="cfg.arch").set_value("dcgan").run()
+    assert rates() == pytest.approx((4e-4, 4e-4))
 
 
 def test_mlp_architecture_shows_layer_sizes_instead_of_widths(app_manager) -> None:

@@ -47,20 +47,23 @@ def _apply_preset() -> None:
 
 
 # Choosing an architecture or a loss loads its recipe from ganlab.config (the CLI applies the same).
+def _pair_rates() -> dict[str, Any]:
+    """The learning rates measured for the chosen dataset, loss and architecture (ganlab.config.PAIR_RECIPES)."""
+    return pair_recipe(*(st.session_state[state.form_key(f)] for f in ("loss", "dataset", "arch")))
+
+
 def _on_arch() -> None:
-    form_state.set_values(ARCH_RECIPES.get(st.session_state[state.form_key("arch")], {}))
+    form_state.set_values({**ARCH_RECIPES.get(st.session_state[state.form_key("arch")], {}), **_pair_rates()})
 
 
 def _on_loss() -> None:
-    loss, dataset = st.session_state[state.form_key("loss")], st.session_state[state.form_key("dataset")]
-    form_state.set_values({**LOSS_RECIPES.get(loss, {}), **pair_recipe(loss, dataset)})
+    form_state.set_values({**LOSS_RECIPES.get(st.session_state[state.form_key("loss")], {}), **_pair_rates()})
 
 
 def _on_dataset() -> None:
     """A built-in dataset loads its measured image size, widths, batch and EMA (ganlab.config.DATASET_RECIPES),
     and the learning rates measured for it with the chosen loss (PAIR_RECIPES; the loss's own otherwise)."""
-    loss, dataset = st.session_state[state.form_key("loss")], st.session_state[state.form_key("dataset")]
-    form_state.set_values({**dataset_recipe(dataset), **pair_recipe(loss, dataset)})
+    form_state.set_values({**dataset_recipe(st.session_state[state.form_key("dataset")]), **_pair_rates()})
 
 
 def _on_upload() -> None:

@@ -48,19 +48,20 @@ _DATASET_FIELDS = {k for r in DATASET_RECIPES.values() for k in r}
 assert not (_ARCH_FIELDS & _LOSS_FIELDS or _ARCH_FIELDS & _DATASET_FIELDS or _LOSS_FIELDS & _DATASET_FIELDS)
 
 
-# Learning rates measured for a dataset together with a loss: they replace the loss's own when both are chosen,
-# in either order (the form applies them on a change of either; the CLI after both).
+# Learning rates measured for a dataset together with a loss, on the DCGAN networks: they replace the loss's own
+# when all three are chosen, in any order (the form applies them on a change of any; the CLI after all).
 PAIR_RECIPES: dict[tuple[str, str], dict[str, Any]] = {
     ("fashion-mnist", "bce"): dict(lr_g=4e-4, lr_d=4e-4),  # batch 32 and narrow nets take the larger steps well
     ("mnist", "bce"): dict(lr_g=4e-4, lr_d=4e-4),
 }
+PAIR_ARCHS = ("dcgan", "dcgan-upsample")  # the MLP GAN was not measured with them: it keeps the loss's rates
 assert all(set(r) <= {"lr_g", "lr_d"} for r in PAIR_RECIPES.values())
 
 
-def pair_recipe(loss: str, dataset: str) -> dict[str, Any]:
-    """The learning rates for this loss on this dataset: the pair's measured ones, else the loss's own."""
+def pair_recipe(loss: str, dataset: str, arch: str = "dcgan") -> dict[str, Any]:
+    """The learning rates for this loss on this dataset and architecture: measured ones, else the loss's own."""
     own = {k: v for k, v in LOSS_RECIPES.get(loss, {}).items() if k in ("lr_g", "lr_d")}
-    return {**own, **PAIR_RECIPES.get((dataset, loss), {})}
+    return {**own, **(PAIR_RECIPES.get((dataset, loss), {}) if arch in PAIR_ARCHS else {})}
 
 
 def dataset_recipe(dataset: str) -> dict[str, Any]:
@@ -72,7 +73,7 @@ def recipe(arch: str, loss: str, dataset: str | None = None) -> dict[str, Any]:
     """The field values the form loads when arch and loss (and a dataset) are chosen; the CLI applies the same."""
     values = {"arch": arch, "loss": loss, **ARCH_RECIPES.get(arch, {}), **LOSS_RECIPES.get(loss, {})}
     if dataset is not None:
-        values.update(dataset=dataset, **dataset_recipe(dataset), **pair_recipe(loss, dataset))
+        values.update(dataset=dataset, **dataset_recipe(dataset), **pair_recipe(loss, dataset, arch))
     return values
 
 
@@ -157,8 +158,8 @@ def build_config(choices: dict[str, Any], *, preset: str | None = None,
         values.update(recipe(str(arch), str(loss)))
     if base is None or "dataset" in choices or "dataset" in preset_values:
         values.update(dataset_recipe(str(dataset)))
-    if base is None or {"loss", "dataset"} & (set(choices) | set(preset_values)) or preset:
-        values.update(pair_recipe(str(loss), str(dataset)))
+    if base is None or {"arch", "loss", "dataset"} & (set(choices) | set(preset_values)) or preset:
+        values.update(pair_recipe(str(loss), str(dataset), str(arch)))
     values.update(preset_values)
     values.update(choices)
     return TrainConfig.from_dict({k: list(v) if isinstance(v, tuple) else v for k, v in values.items()})
