@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ui.charts import downsample_points, ema, loss_figure, quality_figure, scores_figure, series
+from ui.charts import downsample_points, ema, loss_figure, series
 
 
 def bce_history(n: int = 50) -> list[dict]:
@@ -65,20 +65,3 @@ def test_loss_figure_log_scale_plots_magnitudes_of_negative_losses() -> None:
     assert "|" in fig.layout.yaxis.title.text
 
 
-def test_scores_figure_uses_probabilities_for_bce() -> None:
-    fig = scores_figure(bce_history())
-    assert [t.name for t in fig.data] == ["D(x)", "D(G(z))"]
-    assert tuple(fig.layout.yaxis.range) == (0, 1.02)
-
-
-def test_scores_figure_shows_critic_scores_and_penalty_for_wgan_gp() -> None:
-    history = [{"step": i, "critic_real": 1.0, "critic_fake": -1.0, "wasserstein": 2.0, "gp": 0.1}
-               for i in range(10)]
-    fig = scores_figure(history)
-    assert [t.name for t in fig.data] == ["critic(x)", "critic(G(z))", "Wasserstein estimate", "gradient penalty"]
-    assert fig.data[-1].yaxis == "y2"
-
-
-def test_quality_figure_plots_only_records_with_the_metric() -> None:
-    fig = quality_figure([{"step": 1, "fid": 90.0}, {"step": 2}, {"step": 3, "fid": 60.0}])
-    assert list(fig.data[0].x) == [1, 3]

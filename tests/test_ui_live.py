@@ -31,7 +31,7 @@ def test_quality_readout_shows_distance_best_fidelity_diversity_and_the_alarm() 
     assert (fd.value, fd.delta) == ("60", "-20")
     assert metrics["Best FD"].value == "60"
     assert (metrics["Precision"].value, metrics["Recall"].value, metrics["Coverage"].value) == ("0.70", "0.40", "0.10")
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("vega_lite_chart")) == 1
     assert at.warning[0].value.startswith("Mode collapse? coverage fell") and "Try EMA." in at.warning[0].value
 
 
@@ -44,7 +44,7 @@ def _quiet_app() -> None:
 def test_quality_readout_without_alarm_shows_no_warning_and_one_point_no_curve() -> None:
     at = AppTest.from_function(_quiet_app).run()
     assert not at.exception and not at.warning
-    assert len(at.get("plotly_chart")) == 0
+    assert len(at.get("vega_lite_chart")) == 0
 
 
 def test_poll_interval_stops_once_the_job_has_ended() -> None:

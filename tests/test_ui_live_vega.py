@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ui.live_vega import curve_table, loss_spec, score_keys, scores_spec
+from ui.live_vega import curve_table, loss_spec, quality_spec, score_keys, scores_spec
 
 BCE = [{"step": s, "loss_d": 1.0 - s / 100, "loss_g": 2.0, "d_real": 0.8, "d_fake": 0.2} for s in range(0, 100, 10)]
 WGAN = [{"step": s, "loss_d": -3.0 + s / 100, "loss_g": 1.0, "critic_real": 2.0, "critic_fake": -1.0,
@@ -57,3 +57,11 @@ def test_a_log_axis_says_when_it_shows_magnitudes() -> None:
     assert loss_spec(log_y=True)["layer"][0]["encoding"]["y"]["scale"] == {"type": "log"}
     assert loss_spec(log_y=True, magnitudes=True)["layer"][0]["encoding"]["y"]["title"] == "|loss| (log)"
     assert loss_spec()["layer"][0]["encoding"]["y"]["scale"] == {"zero": False}
+
+
+def test_quality_curve_keeps_only_records_with_the_metric_and_names_it_on_the_axis() -> None:
+    table = curve_table([{"step": 1, "fid": 90.0}, {"step": 2, "loss_d": 1.0}, {"step": 3, "fid": 60.0}], ("fid",))
+    assert table["step"].tolist() == [1, 3] and table["value"].tolist() == [90.0, 60.0]
+    spec = quality_spec("FD")
+    assert spec["layer"][0]["encoding"]["y"]["title"] == "FD (lower is better)"
+    assert spec["layer"][0]["mark"]["point"] is True

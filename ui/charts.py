@@ -124,46 +124,6 @@ def loss_figure(
     return fig
 
 
-def scores_figure(
-    history: Sequence[dict[str, Any]],
-    *,
-    smoothing: float = 0.0,
-    max_points: int = 1500,
-    title: str = "",
-) -> go.Figure:
-    """D(x) and D(G(z)) for BCE-style losses, or critic scores, Wasserstein estimate and GP for WGAN-GP."""
-    fig = go.Figure()
-    probabilities = any("d_real" in r for r in history)
-    keys = ("d_real", "d_fake") if probabilities else ("critic_real", "critic_fake", "wasserstein")
-    for k, key in enumerate(keys):
-        xs, ys = series(history, key)
-        if xs:
-            xs, ys = downsample_points(xs, ema(ys, smoothing), max_points)
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=LABELS[key],
-                                     line=dict(color=PALETTE[(k + 2) % len(PALETTE)], width=1.8)))
-    xs, ys = series(history, "gp")
-    if xs:  # the penalty lives on its own scale: a secondary axis keeps the scores readable
-        xs, ys = downsample_points(xs, ema(ys, smoothing), max_points)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=LABELS["gp"], yaxis="y2",
-                                 line=dict(color=PALETTE[5], width=1.2, dash="dot")))
-        fig.update_layout(yaxis2=dict(title="gradient penalty", overlaying="y", side="right", showgrid=False))
-    _base_layout(fig, title, "D output (probability)" if probabilities else "critic score", revision="scores")
-    if probabilities:
-        fig.update_layout(yaxis=dict(range=[0, 1.02]))
-        # 0.5 is where D cannot tell real from fake: the equilibrium a healthy GAN hovers around.
-        fig.add_hline(y=0.5, line=dict(color="grey", width=1, dash="dot"))
-    return fig
-
-
-def quality_figure(history: Sequence[dict[str, Any]], key: str = "fid", *, title: str = "",
-                   y_title: str = "") -> go.Figure:
-    """The live quality estimate (FID or KID, lower is better) against step, as markers and lines."""
-    xs, ys = series(history, key)
-    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", name=LABELS.get(key, key),
-                               line=dict(color=PALETTE[3])))
-    return _base_layout(fig, title, y_title or f"{LABELS.get(key, key)} (lower is better)", revision=f"quality:{key}")
-
-
 def quality_compare_figure(histories: dict[str, Sequence[dict[str, Any]]], x: str = "step", *,
                            metric: str = "FD", title: str = "") -> go.Figure:
     """Several runs' quality numbers (lower is better) against step or training minutes, one colour per run;

@@ -97,3 +97,12 @@ def scores_spec(keys: Sequence[str], *, title: str = "Discriminator outputs") ->
                             "y": {"field": "value", "type": "quantitative", "title": "gradient penalty",
                                   "axis": {"orient": "right", "format": ".3g"}, "scale": {"zero": False}}}}
     return _spec(title, [main, penalty], resolve={"scale": {"y": "independent"}})
+
+
+def quality_spec(name: str) -> dict[str, Any]:
+    """Vega-Lite spec of the live quality estimate (curve_table of "fid") against step: lines and points, lower is
+    better; `name` (e.g. "FID", "FD") titles the axis."""
+    layer = _lines([LABELS["fid"]], [PALETTE[3]], {"title": f"{name} (lower is better)", "scale": {"zero": False}})
+    layer["mark"] = {"type": "line", "strokeWidth": 1.8, "clip": True, "point": True}
+    layer["encoding"]["color"]["legend"] = None  # one series: the axis title names it
+    return _spec(f"Live {name}", [layer])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ganlab.runs.quality import best_quality, kind, metric_name, quality_records
-from ui.charts import quality_figure
+from ui.live_vega import CHART_HEIGHT, curve_table, quality_spec
 
 
 def quality_panel(history: list[dict], note: str = "") -> None:
@@ -38,4 +38,6 @@ def quality_panel(history: list[dict], note: str = "") -> None:
         value = last.get(key)
         col.metric(label, f"{value:.2f}" if isinstance(value, (int, float)) else "—", help=f"{meaning}; higher is better")
     if len(points) > 1:
-        st.plotly_chart(quality_figure(points, "fid", y_title=f"{name} (lower is better)"), key="live.fid")
+        # Vega-Lite like the other live curves: a refresh swaps the points, the view (and any zoom) stays.
+        st.container(key="live.fid.box").vega_lite_chart(curve_table(points, ("fid",)), quality_spec(name),
+                                                         key="live.fid", width="stretch", height=CHART_HEIGHT)
