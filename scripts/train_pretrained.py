@@ -26,15 +26,20 @@ COMMON = dict(device="auto", precision="auto", log_every=50, sample_every=500, c
 RECIPES: dict[str, dict] = {
     "digits-dcgan": dict(dataset="digits", img_size=32, arch="dcgan", loss="bce", batch_size=64, epochs=100,
                          g_channels=64, d_channels=64, z_dim=64, ema=0.999),
-    "fashion-dcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", batch_size=128, epochs=24,
-                          g_channels=64, d_channels=64, z_dim=100, ema=0.999),
+    # The Fashion-MNIST cards use the measured default (README, Time to a good generator): widths 32, batch 32 and,
+    # for BCE, learning rates 4e-4; run longer (36 epochs) and averaged (EMA 0.999) for a shipped picture.
+    "fashion-dcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", batch_size=32, epochs=36,
+                          g_channels=32, d_channels=32, lr_g=4e-4, lr_d=4e-4, z_dim=100, ema=0.999),
     "fashion-wgangp": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="wgan-gp", batch_size=64,
                            epochs=30, d_steps=5, lr_g=2e-4, lr_d=2e-4, beta1=0.0, beta2=0.9, gp_lambda=10.0,
                            g_channels=64, d_channels=64, z_dim=100, ema=0.999),
+    # Tried 2026-11-28: the same with widths 32 (the Fashion-MNIST default's) for the same 30 epochs scored worse by
+    # every metric (FID 59.6 vs 47.0 fashion-mnist-layers, FD 0.015 vs 0.010 random-conv-v1) and looked blobbier.
     "fashion-mlp": dict(dataset="fashion-mnist", img_size=28, arch="mlp", loss="bce", batch_size=128, epochs=45,
                         mlp_hidden=(256, 512, 1024), dropout=0.3, z_dim=100, ema=0.999),
     "fashion-cdcgan": dict(dataset="fashion-mnist", img_size=28, arch="dcgan", loss="bce", conditional=True,
-                           batch_size=128, epochs=6, g_channels=64, d_channels=64, z_dim=100, ema=0.999),
+                           batch_size=32, epochs=36, g_channels=32, d_channels=32, lr_g=4e-4, lr_d=4e-4, z_dim=100,
+                           ema=0.999),
     # Tried: the same recipe with augment="diffaugment" for the same 60 epochs drew blobbier glyphs (README).
     "emoji-dcgan": dict(dataset="emoji", data_subset="all", img_size=64, channels=3, arch="dcgan", loss="bce",
                         batch_size=64, epochs=60, g_channels=64, d_channels=64, z_dim=100, flip=True, ema=0.999),
