@@ -124,6 +124,37 @@ def start_run(context, url: str, dataset: str, threads: int = 0) -> None:
     page.close()
 
 
+def no_tab_base(rows: list[tuple], i: int) -> float:
+    """The no-tab rate row i is compared with: the mean of the nearest no-tab rows before and after it (both when
+    there are both), else the first no-tab row; 0 when there is none."""
+    before = next((r[1] for r in reversed(rows[:i]) if r[0] == 0), None)
+    after = next((r[1] for r in rows[i + 1:] if r[0] == 0), None)
+    if rows[i][0] == 0:
+        return rows[i][1]
+    found = [v for v in (before, after) if v is not None]
+    return sum(found) / len(found) if found else 0.0
+
+
+def renderer_probe(page):
+    """Start measuring a tab's renderer; the returned function gives the work per second since then."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+
+    def metrics() -> dict[str, float]:
+        return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+    start, t0 = metrics(), time.monotonic()
+
+    def report() -> str:
+        end, dt = metrics(), time.monotonic() - t0
+        per_s = {k: (end.get(k, 0.0) - start.get(k, 0.0)) / dt for k in end}
+        return (f"tasks {per_s['TaskDuration']:.3f} s, script {per_s['ScriptDuration']:.3f} s, style "
+                f"{per_s['RecalcStyleDuration']:.3f} s, layout {per_s['LayoutDuration']:.3f} s, "
+                f"{per_s['LayoutCount']:.1f} layouts; {end['Nodes']:.0f} DOM nodes")
+
+    return report
+
+
 def run_steps(home: Path) -> int:
     from ganlab.runs import list_runs, read_status
 
@@ -143,6 +174,7 @@ def main() -> int:
     parser.add_argument("--tabs", default="0,1,3,0")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0, help="the run's CPU threads (0 = all, the default)")
+    parser.add_argument("--profile", action="store_true", help="also print each tab's renderer main-thread work")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -161,19 +193,22 @@ def main() -> int:
             for tabs in [int(t) for t in args.tabs.split(",")]:
                 pages = [open_train(context, url) for _ in range(tabs)]
                 time.sleep(args.warmup)
+                probes = [renderer_probe(page) for page in pages] if args.profile else []
                 workers = [p for p in descendants(server.pid) if "ganlab.train.spawned" in command(p)]
                 chrome = chromium_pids()
                 t0, s0 = time.monotonic(), run_steps(home)
                 c0 = (cpu_seconds(server.pid), sum(map(cpu_seconds, workers)), sum(map(cpu_seconds, chrome)))
                 time.sleep(args.seconds)
                 t1, s1 = time.monotonic(), run_steps(home)
+                for i, probe in enumerate(probes):
+                    print(f"  tab {i + 1} renderer main thread per second: {probe()}", flush=True)
                 chrome |= chromium_pids()
                 c1 = (cpu_seconds(server.pid), sum(map(cpu_seconds, workers)), sum(map(cpu_seconds, chrome)))
                 rate = (s1 - s0) * args.batch / (t1 - t0)
                 cpu = [(b - a) / (t1 - t0) for a, b in zip(c0, c1)]
                 rows.append((tabs, rate, *cpu))
                 base = rows[0][1] or 1.0
-                print(f"{tabs} tab(s): {rate:8.0f} img/s ({100 * rate / base:5.1f}% of no tab) · CPU/s: app "
+                print(f"{tabs} tab(s): {rate:8.0f} img/s ({100 * rate / base:5.1f}% of the first no-tab row) · CPU/s: app "
                       f"{cpu[0]:.2f}, worker {cpu[1]:.2f}, chromium {cpu[2]:.2f}", flush=True)
                 for page in pages:
                     page.close()
@@ -181,11 +216,11 @@ def main() -> int:
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
-    base = rows[0][1] or 1.0
     print("\n| tabs on the live panel | training img/s | share of no-tab | CPU app | CPU worker | CPU Chromium |")
     print("|---|---|---|---|---|---|")
-    for tabs, rate, app, worker, chrome in rows:
-        print(f"| {tabs} | {rate:,.0f} | {100 * rate / base:.0f}% | {app:.2f} | {worker:.2f} | {chrome:.2f} |")
+    for i, (tabs, rate, app, worker, chrome) in enumerate(rows):
+        share = f"{100 * rate / base:.0f}%" if (base := no_tab_base(rows, i)) else "—"
+        print(f"| {tabs} | {rate:,.0f} | {share} | {app:.2f} | {worker:.2f} | {chrome:.2f} |")
     return 0
 
 

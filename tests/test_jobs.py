@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ganlab.runs import read_status
@@ -104,6 +106,7 @@ def test_a_watched_cpu_run_on_all_cpus_gives_up_one_thread_and_takes_it_back_whe
     if usable_cpus() < 2:
         pytest.skip("one usable CPU: there is no thread to give up")
     monkeypatch.setattr(job_module, "WATCH_GRACE_S", 1.0)
+    monkeypatch.setattr(job_module, "SHARE_FROM_VIEWERS", 1)
     job = TrainingJob(tiny_config(threads=0, max_steps=1_000_000, checkpoint_every=1_000_000))
     job.start()
     everyone = job.wait_for(lambda s: s.state == "running" and s.step >= 2, timeout=60)
@@ -113,6 +116,31 @@ def test_a_watched_cpu_run_on_all_cpus_gives_up_one_thread_and_takes_it_back_whe
     step = shared.step
     job.wait_for(lambda s: s.step >= step + 3, timeout=60)  # and it trains on
     job.wait_for(lambda s: s.threads == usable_cpus(), timeout=30)  # no refresh for a second: all back
+    assert job.stop(timeout=30)
+
+
+def test_a_run_gives_up_a_thread_only_once_enough_distinct_pages_watch(monkeypatch) -> None:
+    import ganlab.train.job as job_module
+    from ganlab.device import usable_cpus
+
+    if usable_cpus() < 2:
+        pytest.skip("one usable CPU: there is no thread to give up")
+    monkeypatch.setattr(job_module, "WATCH_GRACE_S", 2.0)
+    monkeypatch.setattr(job_module, "SHARE_FROM_VIEWERS", 2)
+    job = TrainingJob(tiny_config(threads=0, max_steps=1_000_000, checkpoint_every=1_000_000))
+    job.start()
+    job.wait_for(lambda s: s.state == "running" and s.step >= 2, timeout=60)
+    job.watched("tab-a")
+    job.watched("tab-a")  # the same page twice is one viewer
+    step = job.snapshot().step
+    job.wait_for(lambda s: s.step >= step + 3, timeout=60)
+    assert job.viewers() == 1 and job.snapshot().threads == usable_cpus()
+    job.watched("tab-b")
+    assert job.viewers() == 2
+    job.wait_for(lambda s: s.threads == usable_cpus() - 1, timeout=30)
+    job.wait_for(lambda s: s.threads == usable_cpus(), timeout=30)  # under two pages again: all back
+    time.sleep(2.1)
+    assert job.viewers() == 0
     assert job.stop(timeout=30)
 
 

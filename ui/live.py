@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 import numpy as np
@@ -211,16 +212,17 @@ def file_png(path: str, mtime_ns: int) -> bytes:
     return png_bytes(path)
 
 
-def panel_body(job_id: str, every: float | None) -> None:
-    """One refresh of the live panel for a job (the body of the polled fragment)."""
+def panel_body(job_id: str, every: float | None, shown_state: str) -> None:
+    """One refresh of the live panel's data views for a job (the body of the polled fragment)."""
     job = get_manager().get(job_id)
     if job is None:
         st.warning("This job is gone (the app was restarted); its run is listed on the Runs page.")
         return
-    job.watched()  # a CPU run shares a core with this page while it is shown (TrainingJob.watched says why)
+    # A CPU run shares a core while pages show it (TrainingJob.watched says why); one viewer per browser session.
+    job.watched(st.session_state.setdefault(state.VIEWER, uuid.uuid4().hex))
     snap = job.snapshot()
-    if poll_interval(snap) != every:
-        st.rerun(scope="app")  # redefine the fragment with the new interval (None stops polling)
+    if poll_interval(snap) != every or snap.state != shown_state:
+        st.rerun(scope="app")  # new controls above, and the fragment redefined with the new interval
     st.markdown(f"**{job.run.display_name}** · {STATE_ICONS.get(snap.state, '')} `{snap.state}`"
                 + (f" · {snap.hardware}" if snap.hardware else "") + (f" · {snap.message}" if snap.message else ""))
     if snap.state == "queued":
@@ -229,8 +231,6 @@ def panel_body(job_id: str, every: float | None) -> None:
                 "by itself when the running job ends. Stop that job to start this one sooner.")
     if snap.state in ERROR_HINTS and snap.error:
         show_error(snap.error, hint=ERROR_HINTS[snap.state])
-    controls(job, snap)
-    snap = job.snapshot()  # a single step just taken shows at once
     show_progress(snap.progress, snap.step, snap.total_steps, snap.latest, snap.state)
     latest = snap.latest
     cols = st.columns(5)
@@ -243,9 +243,7 @@ def panel_body(job_id: str, every: float | None) -> None:
     cols[4].metric("G loss", f"{latest['loss_g']:.3f}" if "loss_g" in latest else "—")
     history = list(snap.history)
     if history:
-        c1, c2 = st.columns([1, 3])
-        log_y = c1.toggle("Log scale", key=state.LOG_Y)
-        smoothing = c2.slider("Smoothing", 0.0, 0.99, step=0.01, key=state.SMOOTHING)
+        log_y, smoothing = st.session_state[state.LOG_Y], st.session_state[state.SMOOTHING]
         charts = live_charts(snap.job_id, snap.updated, bool(log_y), float(smoothing), snap.history)
         for place, (key, spec, table) in zip((*st.columns(2), st.container()), charts):
             # The chart's key keeps its identity (and so its browser view) across refreshes; the box's key names
@@ -259,15 +257,27 @@ def panel_body(job_id: str, every: float | None) -> None:
               JobState.QUEUED: "It starts by itself when the job ahead of it ends.",
               JobState.STARTING: "Loading data and building the networks."}.get(snap.state)
     if footer and snap.all_threads and snap.threads < snap.all_threads:
-        footer += (f" While a page shows this panel it trains on {snap.threads} of {snap.all_threads} CPU threads, "
+        footer += (f" While several pages show this panel it trains on {snap.threads} of {snap.all_threads} CPU threads, "
                    "so drawing the page does not stall it; it takes all back when no page shows it.")
     if footer:
         st.caption(f"Updated {time.strftime('%H:%M:%S')} · trained {format_duration(latest.get('elapsed'))}. {footer}")
 
 
 def live_panel(job: TrainingJob) -> None:
-    """The live panel as a fragment that polls only while the job is active (run_every=None otherwise)."""
+    """The controls and chart settings, then the data views as a fragment that polls only while the job is
+    active (run_every=None otherwise).
+
+    Only what changes between refreshes is in the fragment: every element in it is sent and re-rendered by the
+    browser at each refresh (React and its styling were most of a watching tab's CPU, docs/architecture.md), so
+    the buttons and chart settings stay outside; a change of state reruns the page to redraw them.
+    """
     st.session_state.setdefault(state.LOG_Y, False)
     st.session_state.setdefault(state.SMOOTHING, DEFAULT_SMOOTHING)
-    every = poll_interval(job.snapshot())
-    st.fragment(panel_body, run_every=every)(job.job_id, every)
+    snap = job.snapshot()
+    controls(job, snap)
+    snap = job.snapshot()  # a single step just taken shows at once
+    c1, c2 = st.columns([1, 3])
+    c1.toggle("Log scale", key=state.LOG_Y, help="Losses on a log axis")
+    c2.slider("Smoothing", 0.0, 0.99, step=0.01, key=state.SMOOTHING, help="Exponential smoothing of the curves")
+    every = poll_interval(snap)
+    st.fragment(panel_body, run_every=every)(job.job_id, every, str(snap.state))

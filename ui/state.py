@@ -15,6 +15,7 @@ SCROLL_TO_LIVE = "train.scroll_to_live"  # set by Start: the next run scrolls th
 PRESET = "train.preset"  # preset selectbox
 LOG_Y = "train.log_y"
 SMOOTHING = "train.smoothing"
+VIEWER = "train.viewer"  # this browser session's id as a watcher of live panels (TrainingJob.watched)
 GRID_STEP = "train.grid_step"  # + job id + step it opens at: slider through saved sample grids
 GRID_PIN = "train.grid_pin"  # + job id: the grid step the user went back to (absent/None: follow the newest)
 UPLOAD_DIR = "train.upload_dir"  # folder an uploaded zip was extracted to

@@ -19,6 +19,10 @@ from ganlab.train.snapshot import JobSnapshot, JobState, downsample
 from ganlab.train.worker import WorkOrder
 
 WATCH_GRACE_S = 5.0  # the live panel refreshes every second while a job trains: 5 s without one = nobody watches
+# A CPU run on all cores gives one up while at least this many pages show its panel. Measured on 2 cores
+# (docs/architecture.md): one tab costs a two-thread run ~16% and the thread given up ~40%, so one page keeps
+# every thread; with three tabs giving one up is what keeps training near 60% instead of ~40%.
+SHARE_FROM_VIEWERS = 2
 STATUS_EVERY_S = 5.0  # progress written to status.json at most this often (liveness comes from the lock)
 RUN_STATES = {JobState.FINISHED: RunState.FINISHED, JobState.STOPPED: RunState.STOPPED,
               JobState.FAILED: RunState.FAILED, JobState.DIVERGED: RunState.FAILED}
@@ -57,7 +61,7 @@ class TrainingJob:
                                  history=tuple(self._history))
         self._last_status = 0.0
         self._ended = threading.Event()
-        self._watched_at = -WATCH_GRACE_S  # time.monotonic() of the newest page refresh that showed this job
+        self._watched_at: dict[str, float] = {}  # viewer -> time.monotonic() of its newest refresh of this job
         self._all_threads = 0  # a CPU run on all CPUs (threads=0) that may share them: how many; 0 = never shares
         self._asked_threads = 0  # the thread count last asked of the worker
 
@@ -114,23 +118,31 @@ class TrainingJob:
                 raise ValueError(f"single steps need a paused job; job {self.job_id} is {self._snap.state}")
             self._runner.send(command)
 
-    def watched(self) -> None:
-        """A page shows this job's live panel now.
+    def watched(self, viewer: str = "") -> None:
+        """A page (`viewer`: one per browser session) shows this job's live panel now.
 
         On a CPU the page's own work (script reruns, the browser drawing charts) takes one core for moments at a
-        time, and a run on every core then waits at each operator for its descheduled thread (measured: half the
-        throughput with one tab on two cores). So while watched, a run set to all CPUs trains on one fewer, and
-        takes it back WATCH_GRACE_S after the last refresh. A run with a fixed thread count is left alone.
+        time, and a run on every core then waits at each operator for its descheduled thread. So while at least
+        SHARE_FROM_VIEWERS pages watch, a run set to all CPUs trains on one fewer, and takes it back WATCH_GRACE_S
+        after the refreshes stop. A run with a fixed thread count is left alone.
         """
         with self._lock:
-            self._watched_at = time.monotonic()
+            self._watched_at[viewer] = time.monotonic()
             self._share_cpu()
+
+    def viewers(self) -> int:
+        """Pages that refreshed this job's panel within the last WATCH_GRACE_S."""
+        with self._lock:
+            now = time.monotonic()
+            return sum(now - t < WATCH_GRACE_S for t in self._watched_at.values())
 
     def _share_cpu(self) -> None:
         """Give up or take back one CPU thread as watching starts or stops (caller holds the lock)."""
         if not self._all_threads or self._snap.state not in (JobState.RUNNING, JobState.PAUSED):
             return
-        watched = time.monotonic() - self._watched_at < WATCH_GRACE_S
+        now = time.monotonic()
+        self._watched_at = {v: t for v, t in self._watched_at.items() if now - t < WATCH_GRACE_S}
+        watched = len(self._watched_at) >= SHARE_FROM_VIEWERS
         threads = self._all_threads - 1 if watched else self._all_threads
         if threads != self._asked_threads:
             self._runner.send(f"threads {threads}")  # the worker answers ("threads", n) once it applied it
