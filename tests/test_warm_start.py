@@ -56,15 +56,33 @@ def test_init_from_refuses_other_networks_naming_the_layer_and_shapes() -> None:
 def test_init_from_a_shipped_model_loads_its_generator_and_keeps_a_fresh_d_when_it_ships_none() -> None:
     from safetensors.torch import load_file
 
-    config = tiny_config(img_size=28, g_channels=64, d_channels=64, z_dim=100, init_from="fashion-dcgan")
+    # fashion-wgangp ships no discriminator (its card names none); its generator is DCGAN 64/64 at 28 px
+    config = tiny_config(img_size=28, g_channels=64, d_channels=64, z_dim=100, init_from="fashion-wgangp")
     fresh = Trainer(config.replace(init_from=""), None, dataset=blobs_dataset(size=28))
     started = Trainer(config, None, dataset=blobs_dataset(size=28))
-    shipped = load_file(str(paths.pretrained_dir() / "fashion-dcgan.safetensors"))
+    shipped = load_file(str(paths.pretrained_dir() / "fashion-wgangp.safetensors"))
     assert all(torch.equal(v.float(), shipped[k].float()) for k, v in started.G.state_dict().items())
     assert _equal(started.D.state_dict(), fresh.D.state_dict())  # same seed, nothing loaded into D
     assert "G only" in started.warm_note
-    with pytest.raises(ConfigError, match="freeze_d=1: fashion-dcgan.safetensors has no discriminator"):
+    with pytest.raises(ConfigError, match="freeze_d=1: fashion-wgangp.safetensors has no discriminator"):
         Trainer(config.replace(freeze_d=1), None, dataset=blobs_dataset(size=28))
+
+
+def test_init_from_a_shipped_model_that_ships_its_discriminator_loads_g_and_d() -> None:
+    from safetensors.torch import load_file
+
+    card = json.loads((paths.pretrained_dir() / "fashion-dcgan.json").read_text())
+    assert card["discriminator"] == "fashion-dcgan.D.safetensors"
+    model = card["model_config"]
+    config = tiny_config(img_size=28, g_channels=model["g_channels"], d_channels=model["d_channels"],
+                         z_dim=model["z_dim"], init_from="fashion-dcgan", freeze_d=1)
+    started = Trainer(config, None, dataset=blobs_dataset(size=28))
+    shipped_g = load_file(str(paths.pretrained_dir() / "fashion-dcgan.safetensors"))
+    shipped_d = load_file(str(paths.pretrained_dir() / "fashion-dcgan.D.safetensors"))
+    assert all(torch.equal(v.float(), shipped_g[k].float()) for k, v in started.G.state_dict().items())
+    assert all(torch.equal(v.float(), shipped_d[k].float()) for k, v in started.D.state_dict().items()
+               if v.is_floating_point())
+    assert "G and D" in started.warm_note
 
 
 def test_export_writes_the_discriminator_and_init_from_the_export_loads_it(tmp_path: Path) -> None:
