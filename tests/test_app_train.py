@@ -41,15 +41,25 @@ def tiny_settings(at: AppTest, max_steps: int = 5000) -> None:
 
 
 def run_until(at: AppTest, job: TrainingJob, predicate: Callable[[JobSnapshot], bool], timeout: float = 90) -> None:
-    """Re-run the script (AppTest does not fire run_every timers) until the job satisfies predicate."""
+    """Re-run the script (AppTest does not fire run_every timers) until the job satisfies predicate.
+
+    The snapshot is read before the run, so the page the caller inspects was drawn after the job got there (read
+    after it, a job that changed state between the two left a stale page: seen in CI as a failed job without its
+    error on the page)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        there = predicate(job.snapshot())
         at.run()
         assert not at.exception, at.exception
-        if predicate(job.snapshot()):
+        if there:
             return
         time.sleep(0.5)
     raise AssertionError(f"job did not get there in {timeout}s; last snapshot state {job.snapshot().state}")
+
+
+def keys(elements) -> list[str]:
+    """The keys of the drawn widgets of one kind (AppTest's lookup by key raises for a missing one)."""
+    return [element.key for element in elements]
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -130,6 +140,8 @@ def test_second_start_is_queued_with_its_position(app_manager) -> None:
     at.button(key="train.start").click().run()
     first = app_manager.jobs()[0]
     first.pause()  # keeps the CPU free while the queue is checked
+    assert "train.start" not in keys(at.button)  # the New-run form is folded while a job trains
+    at.toggle(key="train.form_open").set_value(True).run()
     at.button(key="train.start").click().run()
     assert not at.exception, at.exception
     second = app_manager.jobs()[0]
@@ -140,6 +152,26 @@ def test_second_start_is_queued_with_its_position(app_manager) -> None:
     at.button(key="job.stop").click().run()
     assert second.snapshot().state == "stopped"
     assert first.snapshot().active
+
+
+def test_the_new_run_form_folds_while_a_job_trains_keeps_its_values_and_returns_when_it_ends(app_manager) -> None:
+    at = open_train()
+    tiny_settings(at)
+    at.number_input(key="cfg.seed").set_value(11).run()
+    at.button(key="train.start").click().run()
+    job = app_manager.jobs()[0]
+    job.pause()
+    at.run()
+    assert "train.start" not in keys(at.button) and "cfg.seed" not in keys(at.number_input)
+    assert any("folded while a job trains" in c.value for c in at.caption)
+    at.toggle(key="train.form_open").set_value(True).run()
+    assert at.number_input(key="cfg.seed").value == 11 and at.button(key="train.start")
+    at.toggle(key="train.form_open").set_value(False).run()
+    at.button(key="job.stop").click().run()
+    assert not job.snapshot().active
+    at.run()
+    assert at.number_input(key="cfg.seed").value == 11 and at.button(key="train.start")
+    assert "train.form_open" not in keys(at.toggle)
 
 
 def test_reopening_the_app_selects_the_newest_active_job(app_manager) -> None:

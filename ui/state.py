@@ -12,6 +12,7 @@ SELECTED_JOB = "train.selected_job"  # job id shown in the live panel
 FOLLOW_NEWEST = "train.follow_newest"  # job id just submitted: select it on the next run
 FLASH = "train.flash"  # (kind, text) message shown once after a rerun
 SCROLL_TO_LIVE = "train.scroll_to_live"  # set by Start: the next run scrolls the live panel into view
+FORM_OPEN = "train.form_open"  # the New-run form opened while a job trains (folded by default then)
 PRESET = "train.preset"  # preset selectbox
 LOG_Y = "train.log_y"
 SMOOTHING = "train.smoothing"

@@ -285,9 +285,10 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     fill_form(page, FIRST_RUN)  # leaves "Logging, samples and checkpoints" open (its fields were typed into)
     click_key(page, "train.start")
     page.wait_for_selector(LOSS_CHART, timeout=120_000)
-    logging_box = page.locator("input[aria-label='Log every (steps)']").locator("xpath=ancestor::details[1]")
-    assert logging_box.get_attribute("open") is not None, "the form's expander closed when the live panel appeared"
     assert wait_state(page, "running", "finished") == "running", "the job ended before it could be watched"
+    # While it trains the New-run form is folded (each live refresh redraws the whole page in the browser).
+    page.locator(".st-key-train-form_open").wait_for()
+    assert page.locator("input[aria-label='Run name (optional)']").count() == 0, "the form is drawn while watching"
     losses = chart_picture(page, LOSS_CHART)
     _, grid = image(page, "newest grid")
     wait_chart_change(page, LOSS_CHART, losses)
@@ -316,6 +317,11 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     click_key(page, "job.stop")
     assert wait_state(page, "stopped", "finished", timeout=120_000) in ("stopped", "finished")
     settle(page)  # the panel reruns the whole page once to stop polling
+    page.locator(".st-key-train-start button").wait_for()  # the form is back once the job ended, as typed
+    settle(page)
+    name_box = page.locator("input[aria-label='Run name (optional)']")
+    batch = page.locator("input[aria-label='Batch size']")  # a folded form once came back showing zeros
+    assert (name_box.input_value(), batch.input_value()) == ("e2e-bce", str(FIRST_RUN["Batch size"]))
 
     # A second, short run with another loss, so that Runs has something to compare.
     page.locator("[data-testid='stMain'] h1").first.evaluate("el => el.scrollIntoView()")
@@ -492,6 +498,9 @@ def test_the_form_never_lies_feedback_is_where_the_eye_is_and_a_reload_keeps_eve
     page.wait_for_selector("[data-testid='stMain'] h1")
     settle(page)
     assert wait_state(page, "running", "paused") == "running"
+    page.get_by_text("Set up another run", exact=True).click()  # the form is folded while the job trains
+    settle(page)
+    page.locator("input[aria-label='Batch size']").wait_for()
     assert page.locator("input[aria-label='Batch size']").input_value() == "32"
     assert page.locator("input[aria-label='Run name (optional)']").input_value() == "e2e-eye"
     click_key(page, "job.stop")
