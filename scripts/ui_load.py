@@ -2,6 +2,9 @@
 
     python scripts/ui_load.py [--seconds 40] [--warmup 10] [--dataset fashion-mnist] [--tabs 0,1,3,0]
 
+A --tabs entry with an f (`1f`, `3f`) opens the New-run form in each of its tabs, as a user setting up the next
+run while watching (it is folded by default while a job trains).
+
 Starts `streamlit run app.py` on a free port with a fresh GANLAB_HOME, starts one run from the Train page in
 headless Chromium (the dataset's recipe, batch 64, as a user would), closes that tab, then for each entry of --tabs opens that
 many tabs on the Train page's live panel and measures, over --seconds after --warmup: training images/s (from
@@ -120,7 +123,7 @@ def start_run(context, url: str, dataset: str, threads: int = 0) -> None:
         field.press("Enter")
         page.wait_for_timeout(700)
     page.locator(".st-key-train-start button").click()
-    page.wait_for_selector(".st-key-live-loss-box svg.marks, .st-key-live-loss .js-plotly-plot", timeout=300_000)
+    page.wait_for_selector(".st-key-live-loss-box svg.marks, .st-key-live-loss-box canvas", timeout=300_000)
     page.close()
 
 
@@ -190,8 +193,12 @@ def main() -> int:
                                          args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             start_run(context, url, args.dataset, args.threads)
-            for tabs in [int(t) for t in args.tabs.split(",")]:
+            for entry in args.tabs.split(","):
+                tabs, form_open = int(entry.rstrip("f")), entry.endswith("f")
                 pages = [open_train(context, url) for _ in range(tabs)]
+                for page in pages if form_open else []:  # as a user setting up the next run while watching
+                    page.get_by_text("Set up another run", exact=True).click()
+                    page.locator(".st-key-train-start button").wait_for()
                 time.sleep(args.warmup)
                 probes = [renderer_probe(page) for page in pages] if args.profile else []
                 workers = [p for p in descendants(server.pid) if "ganlab.train.spawned" in command(p)]
@@ -206,9 +213,9 @@ def main() -> int:
                 c1 = (cpu_seconds(server.pid), sum(map(cpu_seconds, workers)), sum(map(cpu_seconds, chrome)))
                 rate = (s1 - s0) * args.batch / (t1 - t0)
                 cpu = [(b - a) / (t1 - t0) for a, b in zip(c0, c1)]
-                rows.append((tabs, rate, *cpu))
+                rows.append((tabs, rate, *cpu, " (form open)" if form_open else ""))
                 base = rows[0][1] or 1.0
-                print(f"{tabs} tab(s): {rate:8.0f} img/s ({100 * rate / base:5.1f}% of the first no-tab row) · CPU/s: app "
+                print(f"{entry} tab(s): {rate:8.0f} img/s ({100 * rate / base:5.1f}% of the first no-tab row) · CPU/s: app "
                       f"{cpu[0]:.2f}, worker {cpu[1]:.2f}, chromium {cpu[2]:.2f}", flush=True)
                 for page in pages:
                     page.close()
@@ -218,9 +225,9 @@ def main() -> int:
         server.wait(timeout=30)
     print("\n| tabs on the live panel | training img/s | share of no-tab | CPU app | CPU worker | CPU Chromium |")
     print("|---|---|---|---|---|---|")
-    for i, (tabs, rate, app, worker, chrome) in enumerate(rows):
+    for i, (tabs, rate, app, worker, chrome, form) in enumerate(rows):
         share = f"{100 * rate / base:.0f}%" if (base := no_tab_base(rows, i)) else "—"
-        print(f"| {tabs} | {rate:,.0f} | {share} | {app:.2f} | {worker:.2f} | {chrome:.2f} |")
+        print(f"| {tabs}{form} | {rate:,.0f} | {share} | {app:.2f} | {worker:.2f} | {chrome:.2f} |")
     return 0
 
 

@@ -3,8 +3,8 @@
 Why not Plotly here: Streamlit redraws a Plotly chart whose figure changed (every refresh while a job trains)
 with a full Plotly.react pass, which kept Chromium busy ~0.25 core per watching tab on the 2-core machine. A
 Vega-Lite chart whose spec is unchanged keeps its view and only replaces its dataset (Streamlit's frontend),
-then redraws one canvas. Pure: these functions build specs and tables and never call st.* (the Runs page keeps
-the interactive Plotly figures of ui/charts.py).
+then redraws its SVG (a canvas measured no cheaper: docs/architecture.md). Pure: these functions build specs
+and tables and never call st.* (the Runs page keeps the interactive Plotly figures of ui/charts.py).
 """
 
 from __future__ import annotations
