@@ -111,7 +111,7 @@ def form_folded(job) -> bool:
     """While the job shown trains, the form stays folded unless the user opens it.
 
     The browser redraws every element of the page at each refresh of the live panel, and this form was about a
-    third of a watching tab's work (docs/architecture.md, "Watching must not slow training"). Folding draws the
+    fifth of a watching tab's work (docs/architecture.md, "Watching must not slow training"). Folding draws the
     form's widgets in no run at all; a run that ends early (st.stop) would instead leave their state behind on
     the server while the browser drops it, and the form would come back showing zeros.
     """
