@@ -60,18 +60,19 @@ def new_run_form() -> None:
     st.subheader("Optimisation")
     forms.optimisation_section(errors)
     small_fields = ("augment_parts", "ada_target", "ada_interval", "ada_kimg", "init_from", "freeze_d")
-    forms.open_if_wrong("train.small_box", small_fields, errors)
-    with st.expander("Few images? Augmentation and a trained starting point", key="train.small_box"):
+    small_box, hardware_box, logging_box = state.FORM_BOXES
+    forms.open_if_wrong(small_box, small_fields, errors)
+    with st.expander("Few images? Augmentation and a trained starting point", key=small_box):
         forms.augmentation_section(errors)
         forms.start_from_section(errors, forms.start_from_choices())
     # Keyed expanders keep their identity (and the user's open/closed choice) whatever the page draws above them;
     # one whose fields hold a problem opens itself.
-    forms.open_if_wrong("train.hardware_box", ("threads",), errors)
-    with st.expander("Device and precision", key="train.hardware_box"):
+    forms.open_if_wrong(hardware_box, ("threads",), errors)
+    with st.expander("Device and precision", key=hardware_box):
         devices = forms.hardware_section(errors)
-    forms.open_if_wrong("train.logging_box", ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
+    forms.open_if_wrong(logging_box, ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
                                               "num_samples", "quality_every", "name"), errors)
-    with st.expander("Logging, samples and checkpoints", key="train.logging_box"):
+    with st.expander("Logging, samples and checkpoints", key=logging_box):
         forms.logging_section(errors)
 
     with st.container(border=True):
@@ -111,9 +112,9 @@ def form_folded(job) -> bool:
     """While the job shown trains, the form stays folded unless the user opens it.
 
     The browser redraws every element of the page at each refresh of the live panel, and this form was about a
-    fifth of a watching tab's work (docs/architecture.md, "Watching must not slow training"). Folding draws the
-    form's widgets in no run at all; a run that ends early (st.stop) would instead leave their state behind on
-    the server while the browser drops it, and the form would come back showing zeros.
+    fifth of a watching tab's work (docs/architecture.md, "Watching must not slow training"). The folded form's
+    widget values are parked and handed back when it is drawn again (form_state.park/unpark): without that the
+    browser remounts them at their defaults and the form came back showing an empty name and a batch of 0.
     """
     if job is None or not job.snapshot().active:
         return False
@@ -126,5 +127,9 @@ def form_folded(job) -> bool:
 
 
 st.divider()
-if not form_folded(job):
+if form_folded(job):
+    form_state.park()
+else:
+    form_state.unpark()
     new_run_form()
+    form_state.drawn()  # only once drawn to the end: a run cut short by a newer one parks nothing away

@@ -21,6 +21,7 @@ from ui import state
 
 SAVED = "cfg.__saved__"  # plain dict copy of the form: widget keys are dropped when their page is not shown
 WRITTEN = "cfg.__written__"  # what this session last wrote to disk
+PARKED = "train.form_parked"  # the form's widget values while the form is folded (not drawn)
 FIELDS = list(TrainConfig.__dataclass_fields__)  # declaration order = form order
 FLOAT_FIELDS = {n for n, t in typing.get_type_hints(TrainConfig).items() if t is float}  # float number boxes
 
@@ -81,6 +82,37 @@ def values() -> dict[str, Any]:
         except (OSError, TypeError):
             pass  # remembering is a convenience: a read-only home must not break the form
     return out
+
+
+def _widget_keys() -> list[str]:
+    """Every key the New-run form's settable widgets hold (the file uploader's cannot be set, so it is not here)."""
+    others = [k for k in st.session_state if k.startswith("sweep.")]  # the sweep box's (axes come and go)
+    return [state.form_key(f) for f in FIELDS] + others + list(state.FORM_BOXES) + [state.PRESET, state.DEVICES]
+
+
+def park() -> None:
+    """Keep the form's widget values while it is not drawn (Streamlit drops a widget's state when it is not drawn)."""
+    parked = st.session_state.setdefault(PARKED, {})
+    parked.update({k: st.session_state[k] for k in _widget_keys() if k in st.session_state})
+
+
+def unpark() -> None:
+    """Before the folded form is drawn again, hand each widget its value through the session-state API.
+
+    A widget drawn again after a run without it mounts in the browser at its element default (an empty name, a
+    batch of 0) unless its value was written in this very run; the browser then sends that default back and it
+    replaces the user's value. Writing the value here makes Streamlit send it along with the widget.
+    """
+    parked = st.session_state.get(PARKED)
+    if parked is None:
+        return
+    for key, value in parked.items():  # a value set while folded (Runs -> load into the form) wins over the parked one
+        st.session_state[key] = st.session_state[key] if key in st.session_state else value
+
+
+def drawn() -> None:
+    """The form was drawn to the end: nothing is parked any more."""
+    st.session_state.pop(PARKED, None)
 
 
 def errors(form: dict[str, Any], data_error: str | None = None) -> dict[str, str]:

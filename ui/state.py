@@ -14,6 +14,7 @@ FLASH = "train.flash"  # (kind, text) message shown once after a rerun
 SCROLL_TO_LIVE = "train.scroll_to_live"  # set by Start: the next run scrolls the live panel into view
 FORM_OPEN = "train.form_open"  # the New-run form opened while a job trains (folded by default then)
 PRESET = "train.preset"  # preset selectbox
+FORM_BOXES = ("train.small_box", "train.hardware_box", "train.logging_box")  # the form's keyed expanders
 LOG_Y = "train.log_y"
 SMOOTHING = "train.smoothing"
 VIEWER = "train.viewer"  # this browser session's id as a watcher of live panels (TrainingJob.watched)

@@ -89,11 +89,13 @@ def sweep_box(form: dict[str, Any], form_ok: bool) -> tuple[SweepPlan | None, st
     unit = c1.radio("Budget per run", ["minutes", "steps"], key=UNIT, horizontal=True,
                     help="minutes of training are the fair budget on one machine (a faster setting trains more "
                          "steps); steps compare per update")
+    st.session_state.setdefault(MINUTES, 1.0)  # defaults through session state: a folded form hands values back so
+    st.session_state.setdefault(STEPS, 1000)  # (form_state.unpark), and value= beside that would warn
     if unit == "minutes":
-        amount = c2.number_input("Minutes per run", value=1.0, step=0.5, format="%g", key=MINUTES)
+        amount = c2.number_input("Minutes per run", step=0.5, format="%g", key=MINUTES)
         budget = dict(minutes=float(amount))
     else:
-        amount = c2.number_input("Steps per run", value=1000, step=100, key=STEPS)
+        amount = c2.number_input("Steps per run", step=100, key=STEPS)
         budget = dict(steps=int(amount))
     try:
         plan = SweepPlan(tuple(axes), **budget)
