@@ -14,7 +14,7 @@ from ui.sidebar import page
 from ui.sweep_form import sweep_box
 from ui.widgets import dataset_preview_or_error, scroll_into_view, show_dataset_preview, show_error, show_flash
 
-page("Train")
+page("Train", jobs_here=True)
 st.title("Train")
 form_state.init_state()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,22 @@ def no_tab_base(rows: list[tuple], i: int) -> float:
     return sum(found) / len(found) if found else 0.0
 
 
+def pooled_shares(rows: list[tuple]) -> list[str]:
+    """One line per kind of tab row: its images over those of the no-tab rows around it, summed over every row of
+    that kind, with the median and range of the single rows. On a shared host the no-tab rate itself moves by a
+    third within minutes, so one pair of rows says little; many short alternating rows say more."""
+    lines = []
+    for kind in dict.fromkeys((r[0], r[-1]) for r in rows if r[0]):
+        idx = [i for i, r in enumerate(rows) if (r[0], r[-1]) == kind and no_tab_base(rows, i)]
+        if not idx:
+            continue
+        shares = sorted(rows[i][1] / no_tab_base(rows, i) for i in idx)
+        pooled = sum(rows[i][1] for i in idx) / sum(no_tab_base(rows, i) for i in idx)
+        lines.append(f"{kind[0]} tab(s){kind[1]}: pooled share {100 * pooled:.0f}% over {len(idx)} row(s); median "
+                     f"{100 * statistics.median(shares):.0f}%, range {100 * shares[0]:.0f}-{100 * shares[-1]:.0f}%")
+    return lines
+
+
 def renderer_probe(page):
     """Start measuring a tab's renderer; the returned function gives the work per second since then."""
     cdp = page.context.new_cdp_session(page)
@@ -228,6 +245,8 @@ def main() -> int:
     for i, (tabs, rate, app, worker, chrome, form) in enumerate(rows):
         share = f"{100 * rate / base:.0f}%" if (base := no_tab_base(rows, i)) else "—"
         print(f"| {tabs}{form} | {rate:,.0f} | {share} | {app:.2f} | {worker:.2f} | {chrome:.2f} |")
+    for line in pooled_shares(rows):
+        print(line)
     return 0
 
 

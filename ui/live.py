@@ -21,7 +21,8 @@ from ui.widgets import format_duration, png_bytes, show_error, show_progress
 POLL_RUNNING_S = 1.0  # live panel refresh while a job trains: new points show within about a second
 POLL_QUEUED_S = 2.0
 POLL_PAUSED_S = 3.0  # nothing changes while paused, except through this tab's own step buttons
-LIVE_POINTS = 600  # points per curve on the live charts (the full history is on disk and on the Runs page)
+LIVE_POINTS = 300  # points per curve on the live charts (the full history is on disk and on the Runs page); about
+# 2 px apart on a half-width chart, and the browser re-ingests every point at each refresh
 STATE_ICONS = {"queued": "⏳", "starting": "🔄", "running": "🟢", "paused": "⏸️", "stopping": "⏹️",
                "finished": "✅", "stopped": "⏹️", "failed": "❌", "diverged": "💥"}
 ERROR_HINTS = {

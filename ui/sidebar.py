@@ -18,10 +18,16 @@ PAGES = (
     ("pages/4_Playground.py", "Playground", ":material/scatter_plot:"),
 )
 HOME, TRAIN, RUNS, EXPLORE, PLAYGROUND = (p[0] for p in PAGES)
+POLL_S = 2.0  # the sidebar's job summary refreshes this often while a job is active
+# On Train, whose live panel shows the job every second: each refresh of a fragment costs the browser about as much
+# as the elements it redraws plus a fixed part (docs/architecture.md, "Watching must not slow training"), and this
+# one would repeat what the panel shows.
+SLOW_POLL_S = 10.0
 
 
-def page(title: str) -> None:
-    """Call first on every page: wide layout, the tab title, who may use the app, and the shared sidebar."""
+def page(title: str, *, jobs_here: bool = False) -> None:
+    """Call first on every page: wide layout, the tab title, who may use the app, and the shared sidebar.
+    jobs_here: the page itself shows the jobs live (Train), so the sidebar's summary refreshes seldom there."""
     st.set_page_config(page_title=f"{title} · GAN Lab" if title != "Home" else "GAN Lab",
                        page_icon=":material/auto_awesome:", layout="wide")
     guard.check()  # stops the page (nothing else rendered) for a foreign Host or a missing token
@@ -30,7 +36,7 @@ def page(title: str) -> None:
         for script, label, icon in PAGES:
             st.page_link(script, label=label, icon=icon, query_params=params)
         st.divider()
-        jobs_panel()
+        jobs_panel(every=SLOW_POLL_S if jobs_here else POLL_S)
 
 
 def _busy(manager: JobManager) -> bool:
@@ -60,7 +66,7 @@ def _jobs_body(had_active: bool) -> None:
         st.page_link(TRAIN, label="Open Train", icon=":material/monitoring:", query_params=guard.link_params())
 
 
-def jobs_panel() -> None:
-    """Sidebar summary of this process's jobs (state, step/total), polled only while one is active."""
+def jobs_panel(every: float = POLL_S) -> None:
+    """Sidebar summary of this process's jobs (state, step/total), polled every `every` s while one is active."""
     had_active = _busy(get_manager())
-    st.fragment(_jobs_body, run_every=2.0 if had_active else None)(had_active)
+    st.fragment(_jobs_body, run_every=every if had_active else None)(had_active)
