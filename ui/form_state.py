@@ -17,7 +17,7 @@ from ganlab import paths
 from ganlab.config import TrainConfig, config_errors
 from ganlab.files import atomic_write_bytes
 from ganlab.nets import check_config_size
-from ui import state
+from ui import state, sweep_form
 
 SAVED = "cfg.__saved__"  # plain dict copy of the form: widget keys are dropped when their page is not shown
 WRITTEN = "cfg.__written__"  # what this session last wrote to disk
@@ -86,7 +86,7 @@ def values() -> dict[str, Any]:
 
 def _widget_keys() -> list[str]:
     """Every key the New-run form's settable widgets hold (the file uploader's cannot be set, so it is not here)."""
-    others = [k for k in st.session_state if k.startswith("sweep.")]  # the sweep box's (axes come and go)
+    others = [k for k in st.session_state if k.startswith(sweep_form.PREFIX)]  # the sweep box's (axes come and go)
     return [state.form_key(f) for f in FIELDS] + others + list(state.FORM_BOXES) + [state.PRESET, state.DEVICES]
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from ganlab.config import ARCHS, AUGMENTS, D_NORMS, FITS, LOSSES, PRECISIONS, TrainConfig
 from ganlab.config.sweep import Axis, SweepError, SweepPlan, sweepable_fields, value_text
 
+PREFIX = "sweep."  # every session key of the sweep box starts with it
 ON = "sweep.on"
 FIELD = "sweep.field."  # + axis number
 VALUES = "sweep.values."  # + axis number: text, or a list for settings with choices
