@@ -84,16 +84,18 @@ def values() -> dict[str, Any]:
     return out
 
 
-def _widget_keys() -> list[str]:
-    """Every key the New-run form's settable widgets hold (the file uploader's cannot be set, so it is not here)."""
-    others = [k for k in st.session_state if k.startswith(sweep_form.PREFIX)]  # the sweep box's (axes come and go)
-    return [state.form_key(f) for f in FIELDS] + others + list(state.FORM_BOXES) + [state.PRESET, state.DEVICES]
+def _other_keys() -> list[str]:
+    """The keys of the form's settable widgets other than the config fields (init_state keeps those in session
+    state from SAVED): the sweep box's, whose axes come and go, the keyed expanders, the preset and devices. The
+    file uploader's value cannot be set, so it is not here."""
+    sweep = [k for k in st.session_state if k.startswith(sweep_form.PREFIX)]
+    return sweep + list(state.FORM_BOXES) + [state.PRESET, state.DEVICES]
 
 
 def park() -> None:
     """Keep the form's widget values while it is not drawn (Streamlit drops a widget's state when it is not drawn)."""
     parked = st.session_state.setdefault(PARKED, {})
-    parked.update({k: st.session_state[k] for k in _widget_keys() if k in st.session_state})
+    parked.update({k: st.session_state[k] for k in _other_keys() if k in st.session_state})
 
 
 def unpark() -> None:
@@ -106,7 +108,10 @@ def unpark() -> None:
     parked = st.session_state.get(PARKED)
     if parked is None:
         return
-    for key, value in parked.items():  # a value set while folded (Runs -> load into the form) wins over the parked one
+    for field in FIELDS:  # init_state gave each a value this run (a value set while folded, e.g. Runs -> form, wins)
+        key = state.form_key(field)
+        st.session_state[key] = st.session_state[key]
+    for key, value in parked.items():
         st.session_state[key] = st.session_state[key] if key in st.session_state else value
 
 
