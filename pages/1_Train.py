@@ -8,8 +8,8 @@ from ganlab import data
 from ganlab.config import TrainConfig
 from ganlab.train import queue_sweep
 from ui import form_state, forms, state
-from ui.jobs import get_manager, start_training
-from ui.live import live_panel, pick_job
+from ui.jobs import get_manager, pick_job, start_training
+from ui.live import live_panel
 from ui.sidebar import page
 from ui.sweep_form import sweep_box
 from ui.widgets import dataset_preview_or_error, scroll_into_view, show_dataset_preview, show_error, show_flash

@@ -61,11 +61,12 @@ def test_poll_interval_stops_once_the_job_has_ended() -> None:
 
 def test_the_panel_does_not_rebuild_charts_or_images_when_nothing_changed(app_manager, monkeypatch) -> None:
     import ui.live as live
+    import ui.live_grids as live_grids
     from tests.helpers import open_page, tiny_config
 
     monkeypatch.setenv("GANLAB_JOB_MODE", "thread")
     built = {"charts": 0, "png": 0}
-    real_loss, real_png = live.loss_spec, live.png_bytes
+    real_loss, real_png = live.loss_spec, live_grids.png_bytes
 
     def counting_loss(*args, **kwargs):
         built["charts"] += 1
@@ -76,8 +77,8 @@ def test_the_panel_does_not_rebuild_charts_or_images_when_nothing_changed(app_ma
         return real_png(*args, **kwargs)
 
     monkeypatch.setattr(live, "loss_spec", counting_loss)
-    monkeypatch.setattr(live, "png_bytes", counting_png)
-    live.live_charts.clear(), live.grid_png.clear(), live.file_png.clear()
+    monkeypatch.setattr(live_grids, "png_bytes", counting_png)
+    live.live_charts.clear(), live_grids.grid_png.clear(), live_grids.file_png.clear()
     job = app_manager.submit(tiny_config(max_steps=1_000_000, checkpoint_every=1_000_000, sample_every=2))
     job.wait_for(lambda s: s.step >= 4, timeout=60)
     job.pause()
@@ -105,39 +106,89 @@ def _grids_app(folder: str) -> None:
 
     import numpy as np
 
-    from ui.live import _grids
+    from ui.live_grids import earlier_steps, grid_picker, pinned_step, show_grid
 
     steps = json.loads((Path(folder) / "steps.json").read_text())
     saved = [(s, Path(folder) / f"{s}.png") for s in steps[:-1]]  # the newest is in memory, not yet listed
     job = SimpleNamespace(run=SimpleNamespace(sample_paths=lambda: saved))
     snap = SimpleNamespace(job_id="j", grid=np.full((8, 8, 3), steps[-1] % 256, np.uint8), grid_step=steps[-1],
                            active=True)
-    _grids(job, snap)
+    earlier = earlier_steps(job, snap)
+    show_grid(job, snap, pinned_step("j", earlier))  # drawn by the panel's fragment
+    grid_picker("j", earlier)  # drawn below it, outside the fragment
 
 
-def test_grid_slider_follows_new_grids_until_moved_back_and_again_once_moved_to_the_newest(tmp_path) -> None:
+def test_grid_picker_follows_new_grids_until_moved_back_and_again_once_moved_to_newest(tmp_path) -> None:
     import json
 
     from PIL import Image
+
+    from ui.live_grids import NEWEST
 
     def arrive(*steps: int) -> None:  # training saved these grids (the last one only in memory so far)
         for s in steps[:-1]:
             Image.new("RGB", (8, 8), (s % 256, 0, 0)).save(tmp_path / f"{s}.png")
         (tmp_path / "steps.json").write_text(json.dumps(list(steps)))
 
-    def shown(at: AppTest) -> tuple[int, str]:
+    def shown(at: AppTest) -> tuple[int, list[int], str]:
         assert not at.exception, at.exception
-        return at.select_slider[0].value, at.image[0].captions[0]
+        slider = at.select_slider[0]
+        return slider.value, list(slider.options), at.image[0].captions[0]
 
     arrive(0, 200)
     at = AppTest.from_function(_grids_app, args=(str(tmp_path),)).run()
-    assert shown(at) == (200, "newest grid · step 200")
+    assert shown(at) == (NEWEST, ["step 0", "newest"], "newest grid · step 200")
     arrive(0, 200, 400)
-    assert shown(at.run()) == (400, "newest grid · step 400")  # followed without the user doing anything
+    assert shown(at.run()) == (NEWEST, ["step 0", "step 200", "newest"], "newest grid · step 400")  # followed
     at.select_slider[0].set_value(200).run()
-    assert shown(at) == (200, "step 200")
+    assert shown(at)[::2] == (200, "step 200")
     arrive(0, 200, 400, 600)
-    assert shown(at.run()) == (200, "step 200")  # stays where the user went back to while grids keep coming
-    at.select_slider[0].set_value(600).run()
+    assert shown(at.run())[::2] == (200, "step 200")  # stays where the user went back to while grids keep coming
+    at.select_slider[0].set_value(NEWEST).run()
     arrive(0, 200, 400, 600, 800)
-    assert shown(at.run()) == (800, "newest grid · step 800")  # back on the newest: follows again
+    assert shown(at.run())[::2] == (NEWEST, "newest grid · step 800")  # back on newest: follows again
+
+
+def _stream_app(job_id: str) -> None:
+    """The live panel's fragment run by itself (as its run_every timer runs it), not by a run of the page."""
+    import streamlit as st
+
+    from ui import live, state
+
+    st.session_state.setdefault(state.LOG_Y, False)
+    st.session_state.setdefault(state.SMOOTHING, 0.0)
+    live.panel_body(job_id, live.POLL_RUNNING_S, "running")
+
+
+def test_while_a_job_trains_the_fragment_redraws_the_panel_in_place_and_the_page_draws_it_once(
+        app_manager, monkeypatch) -> None:
+    import ui.live as live
+    from tests.helpers import open_page, tiny_config
+
+    monkeypatch.setenv("GANLAB_JOB_MODE", "thread")
+    monkeypatch.setattr(live, "STREAM_S", 3.0)
+    monkeypatch.setattr(live, "POLL_RUNNING_S", 0.5)
+    seen: list[int] = []
+    real_progress = live.show_progress
+
+    def show_progress(fraction, step, *args) -> None:  # one call per redraw, with the step it shows
+        seen.append(step)
+        real_progress(fraction, step, *args)
+
+    monkeypatch.setattr(live, "show_progress", show_progress)
+    job = app_manager.submit(tiny_config(max_steps=1_000_000, checkpoint_every=1_000_000, sample_every=1_000_000))
+    job.wait_for(lambda s: s.state == "running" and s.step >= 2, timeout=60)
+    at = AppTest.from_function(_stream_app, args=(job.job_id,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert 3 <= len(seen) <= 7 and seen[-1] > seen[0]  # a redraw about every 0.5 s for 3 s in one run, newer data
+    # Redrawn in place: one panel's worth of elements, the last redraw's step on the progress bar.
+    assert len(at.get("vega_lite_chart")) == 2
+    assert len([m for m in at.metric if m.label == "D updates"]) == 1
+    progress = at.get("progress")
+    assert len(progress) == 1 and f"{seen[-1]:,}" in progress[0].proto.text
+    # A run of the whole page (a click, a first visit) draws the panel once: the rest of the page is not held up.
+    seen.clear()
+    page = open_page("pages/1_Train.py", 60).run()
+    assert not page.exception, page.exception
+    assert len(seen) == 1
+    job.stop()

@@ -1,26 +1,29 @@
-"""The Train page's job picker and live panel: controls, curves, grids, progress, errors (polled fragment)."""
+"""The Train page's live panel: controls, curves, progress, errors, redrawn in place while a job trains (a polled fragment)."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from ganlab.train import JobSnapshot, JobState, TrainingJob
 from ui import state
 from ui.charts import DEFAULT_SMOOTHING
 from ui.jobs import get_manager
+from ui.live_grids import earlier_steps, grid_picker, pinned_step, show_grid
 from ui.live_vega import CHART_HEIGHT, curve_table, loss_spec, score_keys, scores_spec
-from ui.quality import quality_panel
-from ui.widgets import format_duration, png_bytes, show_error, show_progress
+from ui.quality import quality_curve, quality_readout
+from ui.widgets import format_duration, show_error, show_progress
 
 POLL_RUNNING_S = 1.0  # live panel refresh while a job trains: new points show within about a second
 POLL_QUEUED_S = 2.0
 POLL_PAUSED_S = 3.0  # nothing changes while paused, except through this tab's own step buttons
+STREAM_S = 10.0  # while a job trains, one run of the fragment redraws the panel in place for up to this long
 LIVE_POINTS = 300  # points per curve on the live charts (the full history is on disk and on the Runs page); about
 # 2 px apart on a half-width chart, and the browser re-ingests every point at each refresh
 STATE_ICONS = {"queued": "⏳", "starting": "🔄", "running": "🟢", "paused": "⏸️", "stopping": "⏹️",
@@ -37,36 +40,6 @@ def job_label(snap: JobSnapshot) -> str:
     total = f"/{snap.total_steps}" if snap.total_steps else ""
     device = f" · {snap.device}" if snap.device else ""
     return f"{STATE_ICONS.get(snap.state, '')} {snap.run_id}{device} · {snap.state} · {snap.step}{total}"
-
-
-def default_job(jobs: list[TrainingJob]) -> TrainingJob:
-    """The job a fresh page shows: the one training (or paused), then the next queued, then the newest."""
-    snaps = [(job, job.snapshot()) for job in jobs]
-    training = [job for job, snap in snaps if JobState(snap.state).holds_slot]
-    queued = sorted((job for job, snap in snaps if snap.state == JobState.QUEUED),
-                    key=lambda j: get_manager().queue_position(j.job_id) or 0)
-    return (training or queued or jobs)[0]
-
-
-def pick_job() -> TrainingJob | None:
-    """Selector over every job of this process (all tabs see all jobs); the one training by default."""
-    manager = get_manager()
-    jobs = manager.jobs()
-    if not jobs:
-        return None
-    ids = [job.job_id for job in jobs]
-    follow = st.session_state.pop(state.FOLLOW_NEWEST, None)
-    if follow in ids:
-        st.session_state[state.SELECTED_JOB] = follow
-    elif st.session_state.get(state.SELECTED_JOB) not in ids:
-        st.session_state[state.SELECTED_JOB] = default_job(jobs).job_id
-    # Labels stay constant (no state or step): in the browser a label that changed between runs was
-    # seen to stay stale in the closed selectbox; the panel below shows the live state instead.
-    names = {job.job_id: job.run.display_name for job in jobs}
-    job_id = st.selectbox("Job", ids, key=state.SELECTED_JOB,
-                          format_func=lambda i: i if names.get(i, i) == i else f"{names[i]} ({i})",
-                          help="Every training job of this app, from every browser tab; newest first.")
-    return manager.get(job_id)
 
 
 def _act(job: TrainingJob, action: Callable[[], None], until: Callable[[JobSnapshot], bool]) -> None:
@@ -128,46 +101,6 @@ def _resume_button(job: TrainingJob, snap: JobSnapshot) -> None:
         st.rerun(scope="app")
 
 
-def _grids(job: TrainingJob, snap: JobSnapshot) -> None:
-    """One grid: the newest by default; the slider goes back through every grid saved earlier."""
-    samples = job.run.sample_paths()
-    steps = [s for s, _ in samples]
-    if snap.grid is not None and snap.grid_step not in steps:
-        steps.append(snap.grid_step)  # the newest, before its file is listed
-    if not steps:
-        if snap.active:
-            st.info("The first sample grid appears once the data is loaded.")
-        else:
-            st.caption("No sample grid: this job ended before training started.")
-        return
-    newest = steps[-1]
-    pin_key = f"{state.GRID_PIN}.{snap.job_id}"
-    pinned = st.session_state.get(pin_key)
-    target = pinned if pinned in steps else newest  # follow the newest unless the user moved the slider back
-    step = newest
-    if len(steps) > 1:
-        # The key carries the value it opens at, so a new grid makes a new slider instead of the script moving a
-        # live one: a moved widget races the browser, whose next refresh can send the old value back (seen on a
-        # fast machine as a slider stuck on an early grid while training went on).
-        key = f"{state.GRID_STEP}.{snap.job_id}.{target}"
-        step = st.select_slider("Grid at step", steps, value=target, key=key, on_change=_pin_grid,
-                                args=(key, pin_key, newest))
-    if step == snap.grid_step and snap.grid is not None:
-        st.image(grid_png(snap.job_id, snap.grid_step, snap.grid), caption=f"newest grid · step {step}")
-        return
-    path = dict(samples)[step]
-    try:
-        st.image(file_png(str(path), path.stat().st_mtime_ns), caption=f"step {step}")
-    except (OSError, ValueError) as exc:  # thinned or deleted between listing and reading
-        show_error(exc)
-
-
-def _pin_grid(key: str, pin_key: str, newest: int) -> None:
-    """The user moved the grid slider: stay on that grid, or follow new grids again when they chose the newest."""
-    chosen = st.session_state.get(key)
-    st.session_state[pin_key] = None if chosen == newest else chosen
-
-
 def poll_interval(snap: JobSnapshot) -> float | None:
     """Seconds between live-panel refreshes for this job state; None (no polling) once it has ended."""
     if not snap.active:
@@ -201,33 +134,109 @@ def live_charts(job_id: str, version: float, log_y: bool, smoothing: float,
     return charts
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def grid_png(job_id: str, grid_step: int, _grid: np.ndarray) -> bytes:
-    """The newest grid of a job as upscaled PNG bytes, encoded once for every tab."""
-    return png_bytes(_grid)
+def panel_body(job_id: str, every: float | None, shown_state: str, steps: tuple[int, ...] = (),
+               pinned: int | None = None) -> None:
+    """The body of the polled fragment: the panel's data views for a job. While it trains, a run of the fragment
+    by itself redraws them in place every `every` seconds for up to STREAM_S (steps: the grids the page's picker
+    lists; pinned: its choice); a run of the whole page draws them once, so the page below is not held up.
 
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def file_png(path: str, mtime_ns: int) -> bytes:
-    """A saved sample grid as upscaled PNG bytes, encoded once per file version."""
-    return png_bytes(path)
-
-
-def panel_body(job_id: str, every: float | None, shown_state: str) -> None:
-    """One refresh of the live panel's data views for a job (the body of the polled fragment)."""
+    Why in place: each run of a fragment costs the browser a fixed part (about 0.05 s of its main thread at one
+    refresh a second, whatever the fragment holds) on top of redrawing the elements; replacing the elements of
+    one running fragment skips that part. Widgets inside would answer only when the run ends, so there are none.
+    """
     job = get_manager().get(job_id)
     if job is None:
         st.warning("This job is gone (the app was restarted); its run is listed on the Runs page.")
         return
+    snap = _watch(job, every, shown_state)
+    charts = _charts(snap)
+    places = _layout([key for key, _, _ in charts])
+    stream = STREAM_S > 0 and not st.session_state.get(state.LIVE_INLINE, False)
+    deadline = time.monotonic() + (STREAM_S if stream else 0.0)
+    while True:
+        _fill(places, job, snap, charts, pinned)
+        if snap.state != JobState.RUNNING or every is None or time.monotonic() + every > deadline:
+            break
+        time.sleep(every)
+        snap = _watch(job, every, shown_state)
+        charts = _charts(snap)
+        if [key for key, _, _ in charts] != list(places.curves):
+            st.rerun(scope="fragment")  # a curve appeared (the first points, ADA's p, a second quality figure)
+    if stream and snap.active and set(earlier_steps(job, snap)) - set(steps):
+        st.rerun(scope="app")  # grids the page's picker does not list yet: redraw it (about every STREAM_S)
+
+
+def _watch(job: TrainingJob, every: float | None, shown_state: str) -> JobSnapshot:
+    """The job's snapshot for one redraw; reruns the page when its state (and so its controls) changed."""
     # A CPU run shares a core while pages show it (TrainingJob.watched says why); one viewer per browser session.
     job.watched(st.session_state.setdefault(state.VIEWER, uuid.uuid4().hex))
     snap = job.snapshot()
     if poll_interval(snap) != every or snap.state != shown_state:
         st.rerun(scope="app")  # new controls above, and the fragment redefined with the new interval
+    return snap
+
+
+def _charts(snap: JobSnapshot) -> list[tuple[str, dict, pd.DataFrame]]:
+    """[(element key, Vega-Lite spec, data)] of every live curve the snapshot has data for."""
+    if not snap.history:
+        return []
+    log_y, smoothing = st.session_state[state.LOG_Y], st.session_state[state.SMOOTHING]
+    charts = list(live_charts(snap.job_id, snap.updated, bool(log_y), float(smoothing), snap.history))
+    quality = quality_curve(list(snap.history))
+    return charts + ([quality] if quality else [])
+
+
+@dataclass
+class _Places:
+    """The panel's places, made once per run of the fragment and filled at each redraw (a curve's keyed box names
+    it in the page, and a key may appear once per run; the chart keeps its key, so its view and zoom, across
+    redraws). grid_shown: what the grid place holds, so an unchanged grid is not re-sent."""
+
+    head: DeltaGenerator
+    curves: dict[str, DeltaGenerator]
+    quality: DeltaGenerator
+    footer: DeltaGenerator
+    grid: DeltaGenerator
+    grid_shown: tuple | None = None
+
+
+def _layout(keys: list[str]) -> _Places:
+    """Head (state, progress, numbers), curves (two side by side, then full width), quality, footer, grid."""
+    head = st.empty()
+    curves = {}
+    lines = [key for key in keys if key != "live.fid"]
+    for place, key in zip((*st.columns(2), st.container()) if lines else (), lines):
+        curves[key] = place.container(key=f"{key}.box").empty()
+    quality = st.empty()
+    if "live.fid" in keys:
+        curves["live.fid"] = st.container(key="live.fid.box").empty()
+    return _Places(head, curves, quality, st.empty(), st.empty())
+
+
+def _fill(places: _Places, job: TrainingJob, snap: JobSnapshot, charts: list[tuple[str, dict, pd.DataFrame]],
+          pinned: int | None) -> None:
+    """One redraw of the panel into its places."""
+    with places.head.container():
+        _head(job, snap)
+    for key, spec, table in charts:
+        places.curves[key].vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
+    with places.quality.container():
+        if snap.history:
+            quality_readout(list(snap.history), snap.quality_note)
+    with places.footer.container():
+        _footer(snap)
+    if places.grid_shown != (snap.grid_step, snap.grid is None):  # the same image again: re-sent for nothing
+        with places.grid.container():
+            show_grid(job, snap, pinned)
+        places.grid_shown = (snap.grid_step, snap.grid is None)
+
+
+def _head(job: TrainingJob, snap: JobSnapshot) -> None:
+    """State line, queue position or error, progress and the numbers row."""
     st.markdown(f"**{job.run.display_name}** · {STATE_ICONS.get(snap.state, '')} `{snap.state}`"
                 + (f" · {snap.hardware}" if snap.hardware else "") + (f" · {snap.message}" if snap.message else ""))
     if snap.state == "queued":
-        pos = get_manager().queue_position(job_id)
+        pos = get_manager().queue_position(job.job_id)
         st.info(f"Queued{f' (position {pos})' if pos else ''}: one job trains at a time; this one starts "
                 "by itself when the running job ends. Stop that job to start this one sooner.")
     if snap.state in ERROR_HINTS and snap.error:
@@ -242,17 +251,9 @@ def panel_body(job_id: str, every: float | None, shown_state: str) -> None:
     cols[2].metric("G updates", f"{snap.g_updates:,}")
     cols[3].metric("D loss", f"{latest['loss_d']:.3f}" if "loss_d" in latest else "—")
     cols[4].metric("G loss", f"{latest['loss_g']:.3f}" if "loss_g" in latest else "—")
-    history = list(snap.history)
-    if history:
-        log_y, smoothing = st.session_state[state.LOG_Y], st.session_state[state.SMOOTHING]
-        charts = live_charts(snap.job_id, snap.updated, bool(log_y), float(smoothing), snap.history)
-        for place, (key, spec, table) in zip((*st.columns(2), st.container()), charts):
-            # The chart's key keeps its identity (and so its browser view) across refreshes; the box's key names
-            # it in the page (a keyed chart gets no st-key-* class of its own).
-            place.container(key=f"{key}.box").vega_lite_chart(table, spec, key=key, width="stretch",
-                                                               height=CHART_HEIGHT)
-        quality_panel(history, snap.quality_note)
-    _grids(job, snap)
+
+
+def _footer(snap: JobSnapshot) -> None:
     footer = {JobState.RUNNING: "Training continues if you leave this page or close the tab.",
               JobState.PAUSED: "Paused: it holds its place until you press Unpause (or Stop).",
               JobState.QUEUED: "It starts by itself when the job ahead of it ends.",
@@ -261,16 +262,17 @@ def panel_body(job_id: str, every: float | None, shown_state: str) -> None:
         footer += (f" While several pages show this panel it trains on {snap.threads} of {snap.all_threads} CPU threads, "
                    "so drawing the page does not stall it; it takes all back when no page shows it.")
     if footer:
-        st.caption(f"Updated {time.strftime('%H:%M:%S')} · trained {format_duration(latest.get('elapsed'))}. {footer}")
+        elapsed = format_duration(snap.latest.get("elapsed"))
+        st.caption(f"Updated {time.strftime('%H:%M:%S')} · trained {elapsed}. {footer}")
 
 
 def live_panel(job: TrainingJob) -> None:
-    """The controls and chart settings, then the data views as a fragment that polls only while the job is
-    active (run_every=None otherwise).
+    """The controls and chart settings, the data views as a fragment that polls only while the job is active
+    (run_every=None otherwise), then the grid picker.
 
     Only what changes between refreshes is in the fragment: every element in it is sent and re-rendered by the
     browser at each refresh (React and its styling were most of a watching tab's CPU, docs/architecture.md), so
-    the buttons and chart settings stay outside; a change of state reruns the page to redraw them.
+    the buttons, chart settings and the grid picker stay outside; a change of state reruns the page to redraw them.
     """
     st.session_state.setdefault(state.LOG_Y, False)
     st.session_state.setdefault(state.SMOOTHING, DEFAULT_SMOOTHING)
@@ -281,4 +283,9 @@ def live_panel(job: TrainingJob) -> None:
     c1.toggle("Log scale", key=state.LOG_Y, help="Losses on a log axis")
     c2.slider("Smoothing", 0.0, 0.99, step=0.01, key=state.SMOOTHING, help="Exponential smoothing of the curves")
     every = poll_interval(snap)
-    st.fragment(panel_body, run_every=every)(job.job_id, every, str(snap.state))
+    steps = earlier_steps(job, snap)
+    st.session_state[state.LIVE_INLINE] = True  # this run of the page draws the panel once and goes on
+    st.fragment(panel_body, run_every=every)(job.job_id, every, str(snap.state), steps,
+                                             pinned_step(job.job_id, steps))
+    st.session_state[state.LIVE_INLINE] = False  # the fragment's own runs (every `every` s) stream
+    grid_picker(job.job_id, steps)  # below the panel, outside the fragment (ui/live_grids.py says why)

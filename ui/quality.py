@@ -1,7 +1,8 @@
-"""Live quality on the Train page: the distance with its extractor, fidelity and diversity, best so far, alarm."""
+"""Live quality on the Train page: the distance with its extractor, fidelity and diversity, best so far, alarm, curve."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from ganlab.runs.quality import best_quality, kind, metric_name, quality_records
@@ -9,8 +10,26 @@ from ui.live_vega import CHART_HEIGHT, curve_table, quality_spec
 
 
 def quality_panel(history: list[dict], note: str = "") -> None:
-    """The live quality estimate: distance (lower is better) with its extractor and sample count, fidelity and
-    diversity as separate numbers, the best value so far, and the collapse alarm when it fires."""
+    """The live quality estimate: the read-out, then its curve once there are two points."""
+    quality_readout(history, note)
+    curve = quality_curve(history)
+    if curve is not None:
+        key, spec, table = curve
+        # Vega-Lite like the other live curves: a refresh swaps the points, the view (and any zoom) stays.
+        st.container(key=f"{key}.box").vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
+
+
+def quality_curve(history: list[dict]) -> tuple[str, dict, pd.DataFrame] | None:
+    """(element key, Vega-Lite spec, data) of the live quality curve, or None before its second point."""
+    points = quality_records(history)
+    if len(points) < 2:
+        return None
+    return "live.fid", quality_spec(metric_name(points[-1])), curve_table(points, ("fid",))
+
+
+def quality_readout(history: list[dict], note: str = "") -> None:
+    """The live quality estimate's numbers: distance (lower is better) with its extractor and sample count,
+    fidelity and diversity as separate numbers, the best value so far, and the collapse alarm when it fires."""
     if note:  # say why there is no quality figure instead of inventing one
         st.caption(f"Live quality: {note}.")
     points = quality_records(history)
@@ -37,7 +56,3 @@ def quality_panel(history: list[dict], note: str = "") -> None:
                                       "nearby (diversity, robust to outliers)")):
         value = last.get(key)
         col.metric(label, f"{value:.2f}" if isinstance(value, (int, float)) else "—", help=f"{meaning}; higher is better")
-    if len(points) > 1:
-        # Vega-Lite like the other live curves: a refresh swaps the points, the view (and any zoom) stays.
-        st.container(key="live.fid.box").vega_lite_chart(curve_table(points, ("fid",)), quality_spec(name),
-                                                         key="live.fid", width="stretch", height=CHART_HEIGHT)

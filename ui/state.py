@@ -18,6 +18,7 @@ FORM_BOXES = ("train.small_box", "train.hardware_box", "train.logging_box")  # t
 LOG_Y = "train.log_y"
 SMOOTHING = "train.smoothing"
 VIEWER = "train.viewer"  # this browser session's id as a watcher of live panels (TrainingJob.watched)
+LIVE_INLINE = "train.live_inline"  # True while the page itself runs the live panel (draw once, do not stream)
 GRID_STEP = "train.grid_step"  # + job id + step it opens at: slider through saved sample grids
 GRID_PIN = "train.grid_pin"  # + job id: the grid step the user went back to (absent/None: follow the newest)
 UPLOAD_DIR = "train.upload_dir"  # folder an uploaded zip was extracted to

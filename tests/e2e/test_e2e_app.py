@@ -54,10 +54,21 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(SHOTS_DIR / f"{name}.png"))
 
 
+LIVE_UPDATED = """() => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
+    .map(e => e.innerText).find(t => t.startsWith('Updated ')) || null"""
+
+
 def settle(page, timeout: float = 60_000) -> None:
-    """Give the click time to start a script run, then wait until no run is in progress."""
+    """Give the click time to start a script run, then wait until no run is in progress, or (a job training) until
+    the live panel redrew: its fragment then redraws in place for seconds in one run (ui/live.py), and a new
+    "Updated" line means the run the click started has drawn the page and reached the panel."""
     page.wait_for_timeout(250)
-    page.wait_for_selector(IDLE, timeout=timeout)
+    before = page.evaluate(LIVE_UPDATED)
+    page.wait_for_function(f"""(before) => {{
+        if (document.querySelector("{IDLE}")) return true;
+        const now = ({LIVE_UPDATED})();
+        return now !== null && now !== before;
+    }}""", arg=before, timeout=timeout)
 
 
 def open_page(page, path: str = "") -> None:
