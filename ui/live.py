@@ -285,7 +285,9 @@ def live_panel(job: TrainingJob) -> None:
     every = poll_interval(snap)
     steps = earlier_steps(job, snap)
     st.session_state[state.LIVE_INLINE] = True  # this run of the page draws the panel once and goes on
-    st.fragment(panel_body, run_every=every)(job.job_id, every, str(snap.state), steps,
-                                             pinned_step(job.job_id, steps))
-    st.session_state[state.LIVE_INLINE] = False  # the fragment's own runs (every `every` s) stream
+    try:
+        st.fragment(panel_body, run_every=every)(job.job_id, every, str(snap.state), steps,
+                                                 pinned_step(job.job_id, steps))
+    finally:
+        st.session_state[state.LIVE_INLINE] = False  # the fragment's own runs (every `every` s) stream
     grid_picker(job.job_id, steps)  # below the panel, outside the fragment (ui/live_grids.py says why)

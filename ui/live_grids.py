@@ -70,7 +70,7 @@ def grid_picker(job_id: str, steps: tuple[int, ...]) -> None:
     # The key carries the value it opens at, so a new set of grids makes a new slider instead of the script moving
     # a live one: a moved widget races the browser, whose next refresh can send the old value back (seen on a fast
     # machine as a slider stuck on an early grid while training went on).
-    key = f"{state.GRID_STEP}.{job_id}.{target}.{len(steps)}"
+    key = f"{state.GRID_STEP}.{job_id}.{target}.{len(steps)}.{steps[-1]}"
     st.select_slider("Sample grid shown", [*steps, NEWEST], value=target, key=key, on_change=_pin_grid,
                      args=(key, pin_key), format_func=lambda s: "newest" if s == NEWEST else f"step {s:,}",
                      help="Go back to an earlier grid; at the right end the panel follows each new grid.")
