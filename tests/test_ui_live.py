@@ -180,7 +180,7 @@ def test_while_a_job_trains_the_fragment_redraws_the_panel_in_place_and_the_page
     job.wait_for(lambda s: s.state == "running" and s.step >= 2, timeout=60)
     at = AppTest.from_function(_stream_app, args=(job.job_id,), default_timeout=60).run()
     assert not at.exception, at.exception
-    assert 3 <= len(seen) <= 7 and seen[-1] > seen[0]  # a redraw about every 0.5 s for 3 s in one run, newer data
+    assert 2 <= len(seen) <= 7 and seen[-1] > seen[0]  # redraws (about every 0.5 s for 3 s) in one run, newer data
     # Redrawn in place: one panel's worth of elements, the last redraw's step on the progress bar.
     assert len(at.get("vega_lite_chart")) == 2
     assert len([m for m in at.metric if m.label == "D updates"]) == 1
