@@ -150,7 +150,7 @@ def panel_body(job_id: str, every: float | None, shown_state: str, steps: tuple[
         return
     snap = _watch(job, every, shown_state)
     charts = _charts(snap)
-    places = _layout([key for key, _, _ in charts])
+    places = _Places()
     stream = STREAM_S > 0 and not st.session_state.get(state.LIVE_INLINE, False)
     deadline = time.monotonic() + (STREAM_S if stream else 0.0)
     while True:
@@ -160,7 +160,7 @@ def panel_body(job_id: str, every: float | None, shown_state: str, steps: tuple[
         time.sleep(every)
         snap = _watch(job, every, shown_state)
         charts = _charts(snap)
-        if [key for key, _, _ in charts] != list(places.curves):
+        if [key for key, _, _ in charts] != list(places.charts or ()):
             st.rerun(scope="fragment")  # a curve appeared (the first points, ADA's p, a second quality figure)
     if stream and snap.active and set(earlier_steps(job, snap)) - set(steps):
         st.rerun(scope="app")  # grids the page's picker does not list yet: redraw it (about every STREAM_S)
@@ -188,44 +188,51 @@ def _charts(snap: JobSnapshot) -> list[tuple[str, dict, pd.DataFrame]]:
 
 @dataclass
 class _Places:
-    """The panel's places, made once per run of the fragment and filled at each redraw (a curve's keyed box names
-    it in the page, and a key may appear once per run; the chart keeps its key, so its view and zoom, across
-    redraws). grid_shown: what the grid place holds, so an unchanged grid is not re-sent."""
+    """The panel's places in one run of the fragment, each made where its first redraw draws it, then refilled.
 
-    head: DeltaGenerator
-    curves: dict[str, DeltaGenerator]
-    quality: DeltaGenerator
-    footer: DeltaGenerator
-    grid: DeltaGenerator
+    Nothing is drawn empty first: an empty placeholder would replace the previous run's element in the browser
+    (a blank moment, and a chart would be re-embedded, losing its zoom) until its content arrives. A chart is
+    redrawn through the element its first draw returned (same place, same key: the browser swaps its data and
+    keeps the view); a curve's keyed box names it in the page, and a key may appear once per run."""
+
+    head: DeltaGenerator | None = None
+    charts: dict[str, DeltaGenerator] | None = None
+    quality: DeltaGenerator | None = None
+    footer: DeltaGenerator | None = None
+    grid: DeltaGenerator | None = None
     grid_shown: tuple | None = None
-
-
-def _layout(keys: list[str]) -> _Places:
-    """Head (state, progress, numbers), curves (two side by side, then full width), quality, footer, grid."""
-    head = st.empty()
-    curves = {}
-    lines = [key for key in keys if key != "live.fid"]
-    for place, key in zip((*st.columns(2), st.container()) if lines else (), lines):
-        curves[key] = place.container(key=f"{key}.box").empty()
-    quality = st.empty()
-    if "live.fid" in keys:
-        curves["live.fid"] = st.container(key="live.fid.box").empty()
-    return _Places(head, curves, quality, st.empty(), st.empty())
 
 
 def _fill(places: _Places, job: TrainingJob, snap: JobSnapshot, charts: list[tuple[str, dict, pd.DataFrame]],
           pinned: int | None) -> None:
-    """One redraw of the panel into its places."""
+    """One redraw: head (state, progress, numbers), curves (two side by side, then full width), quality read-out,
+    footer, grid (re-sent only when it changed)."""
+    places.head = st.empty() if places.head is None else places.head
     with places.head.container():
         _head(job, snap)
-    for key, spec, table in charts:
-        places.curves[key].vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
+    if places.charts is None:
+        places.charts = {}
+        lines = [chart for chart in charts if chart[0] != "live.fid"]
+        for place, (key, spec, table) in zip((*st.columns(2), st.container()) if lines else (), lines):
+            places.charts[key] = place.container(key=f"{key}.box").vega_lite_chart(
+                table, spec, key=key, width="stretch", height=CHART_HEIGHT)
+    else:
+        for key, spec, table in charts:
+            if key != "live.fid":
+                places.charts[key].vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
+    places.quality = st.empty() if places.quality is None else places.quality
     with places.quality.container():
         if snap.history:
             quality_readout(list(snap.history), snap.quality_note)
+    for key, spec, table in charts:
+        if key == "live.fid":
+            chart = places.charts[key] if key in places.charts else st.container(key=f"{key}.box")
+            places.charts[key] = chart.vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
+    places.footer = st.empty() if places.footer is None else places.footer
     with places.footer.container():
         _footer(snap)
-    if places.grid_shown != (snap.grid_step, snap.grid is None):  # the same image again: re-sent for nothing
+    if places.grid is None or places.grid_shown != (snap.grid_step, snap.grid is None):  # else re-sent for nothing
+        places.grid = st.empty() if places.grid is None else places.grid
         with places.grid.container():
             show_grid(job, snap, pinned)
         places.grid_shown = (snap.grid_step, snap.grid is None)

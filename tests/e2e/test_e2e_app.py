@@ -317,8 +317,9 @@ def test_train_live_pause_step_resume_stop_then_compare_explore_and_export_gif(p
     page.wait_for_timeout(2500)  # two refreshes of the live panel
     assert job_step(page) == paused_at, "training went on while paused"
     click_key(page, "job.step_both")
-    page.wait_for_function("(s) => /step ([\\d,]+)/.exec(document.querySelector(\"[data-testid='stMain'] "
-                           "[data-testid='stProgress']\").innerText)[1].replace(/,/g, '') == s", arg=paused_at + 1)
+    page.wait_for_function("(s) => { const p = document.querySelector(\"[data-testid='stMain'] [data-testid='stProgress']\");"
+                           " const m = p && /step ([\\d,]+)/.exec(p.innerText); return !!m && m[1].replace(/,/g, '') == s; }",
+                           arg=paused_at + 1)
     assert job_state(page) == "paused"
 
     # Resume, see it train on, then Stop (which saves a checkpoint).
