@@ -14,13 +14,27 @@ def test_job_label_shows_run_state_and_progress() -> None:
     assert job_label(snap).endswith("00003-dcgan-digits · running · 120/500")
 
 
+def _quality_as_the_panel_draws_it(history: list[dict]) -> None:
+    """The live panel's quality part (ui/live.py _fill): the read-out, then the curve when there is one."""
+    import streamlit as st
+
+    from ui.quality import quality_curve, quality_readout
+
+    quality_readout(history)
+    curve = quality_curve(history)
+    if curve is not None:
+        key, spec, table = curve
+        st.vega_lite_chart(table, spec, key=key)
+
+
 def _quality_app() -> None:
-    from ui.quality import quality_panel
+    from tests.test_ui_live import _quality_as_the_panel_draws_it
 
     alarm = {"kind": "collapse", "message": "Mode collapse? coverage fell from 0.60 to 0.10.", "try": "Try EMA."}
-    quality_panel([{"step": 10, "loss_d": 1.0}, {"step": 20, "fid": 80.0, "extractor": "digits", "n_fake": 500},
-                   {"step": 30, "fid": 60.0, "kid": 0.05, "extractor": "digits", "n_fake": 500, "precision": 0.7,
-                    "recall": 0.4, "knn_coverage": 0.1, "alarm": alarm}])
+    _quality_as_the_panel_draws_it(
+        [{"step": 10, "loss_d": 1.0}, {"step": 20, "fid": 80.0, "extractor": "digits", "n_fake": 500},
+         {"step": 30, "fid": 60.0, "kid": 0.05, "extractor": "digits", "n_fake": 500, "precision": 0.7,
+          "recall": 0.4, "knn_coverage": 0.1, "alarm": alarm}])
 
 
 def test_quality_readout_shows_distance_best_fidelity_diversity_and_the_alarm() -> None:
@@ -36,9 +50,9 @@ def test_quality_readout_shows_distance_best_fidelity_diversity_and_the_alarm() 
 
 
 def _quiet_app() -> None:
-    from ui.quality import quality_panel
+    from tests.test_ui_live import _quality_as_the_panel_draws_it
 
-    quality_panel([{"step": 20, "fid": 80.0, "extractor": "digits", "n_fake": 500}])
+    _quality_as_the_panel_draws_it([{"step": 20, "fid": 80.0, "extractor": "digits", "n_fake": 500}])
 
 
 def test_quality_readout_without_alarm_shows_no_warning_and_one_point_no_curve() -> None:

@@ -6,17 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ganlab.runs.quality import best_quality, kind, metric_name, quality_records
-from ui.live_vega import CHART_HEIGHT, curve_table, quality_spec
-
-
-def quality_panel(history: list[dict], note: str = "") -> None:
-    """The live quality estimate: the read-out, then its curve once there are two points."""
-    quality_readout(history, note)
-    curve = quality_curve(history)
-    if curve is not None:
-        key, spec, table = curve
-        # Vega-Lite like the other live curves: a refresh swaps the points, the view (and any zoom) stays.
-        st.container(key=f"{key}.box").vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
+from ui.live_vega import curve_table, quality_spec
 
 
 def quality_curve(history: list[dict]) -> tuple[str, dict, pd.DataFrame] | None:
