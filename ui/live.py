@@ -203,11 +203,6 @@ class _Places:
     grid_shown: tuple | None = None
 
 
-def _draw(where: DeltaGenerator, key: str, spec: dict, table: pd.DataFrame) -> DeltaGenerator:
-    """One curve, drawn or redrawn in place: the same key and size on every pass, so the browser keeps its view."""
-    return where.vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
-
-
 def _fill(places: _Places, job: TrainingJob, snap: JobSnapshot, charts: list[tuple[str, dict, pd.DataFrame]],
           pinned: int | None) -> None:
     """One redraw: head (state, progress, numbers), curves (two side by side, then full width), quality read-out,
@@ -219,11 +214,12 @@ def _fill(places: _Places, job: TrainingJob, snap: JobSnapshot, charts: list[tup
         places.charts = {}
         lines = [chart for chart in charts if chart[0] != "live.fid"]
         for place, (key, spec, table) in zip((*st.columns(2), st.container()) if lines else (), lines):
-            places.charts[key] = _draw(place.container(key=f"{key}.box"), key, spec, table)
+            places.charts[key] = place.container(key=f"{key}.box").vega_lite_chart(
+                table, spec, key=key, width="stretch", height=CHART_HEIGHT)
     else:
         for key, spec, table in charts:
             if key != "live.fid":
-                _draw(places.charts[key], key, spec, table)
+                places.charts[key].vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
     places.quality = st.empty() if places.quality is None else places.quality
     with places.quality.container():
         if snap.history:
@@ -231,7 +227,7 @@ def _fill(places: _Places, job: TrainingJob, snap: JobSnapshot, charts: list[tup
     for key, spec, table in charts:
         if key == "live.fid":
             chart = places.charts[key] if key in places.charts else st.container(key=f"{key}.box")
-            places.charts[key] = _draw(chart, key, spec, table)
+            places.charts[key] = chart.vega_lite_chart(table, spec, key=key, width="stretch", height=CHART_HEIGHT)
     places.footer = st.empty() if places.footer is None else places.footer
     with places.footer.container():
         _footer(snap)
